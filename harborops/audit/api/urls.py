@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from rest_framework.routers import DefaultRouter
+
+from harborops.audit.api.views import ActionLogViewSet
+
+app_name = "audit-api"
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("action-log", ActionLogViewSet, basename="actionlog")
+urlpatterns = router.urls

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from harborops.core.api import views
+
+app_name = "core-api"
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("jobs", views.JobRunViewSet, basename="job")
+router.register("tokens", views.ApiTokenViewSet, basename="token")
+urlpatterns = [path("me/", views.me, name="me"), *router.urls]

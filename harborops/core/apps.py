@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "harborops.core"
+    label = "core"
+    verbose_name = "harborops core"
+
+    def ready(self) -> None:
+        from harborops.core import beat, checks, signals  # noqa: F401  (registers checks and signals)

@@ -1,0 +1,55 @@
+"""Prometheus metrics. Under several gunicorn workers set PROMETHEUS_MULTIPROC_DIR (the run
+command and the compose file do): counters then live in per-process files that one scrape
+aggregates. Gauges that describe the database (jobs by status, later fleet health) are read at
+scrape time by ``DatabaseCollector`` instead of being kept per process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+REQUESTS = Counter("harborops_http_requests_total", "HTTP requests served", ["view", "method", "status"])
+LATENCY = Histogram("harborops_http_request_duration_seconds", "HTTP request latency", ["view"],
+                    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+
+_extra_collectors: list[Collector] = []
+
+
+def observe_request(view: str, method: str, status: int, seconds: float) -> None:
+    REQUESTS.labels(view=view, method=method, status=str(status)).inc()
+    LATENCY.labels(view=view).observe(seconds)
+
+
+def register_db_collector(collector: Collector) -> None:
+    """Later apps add their gauges (fleet status counts, ...) here."""
+    _extra_collectors.append(collector)
+
+
+class JobCollector(Collector):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from django.db.models import Count
+
+        from harborops.core.models import JobRun
+
+        family = GaugeMetricFamily("harborops_jobs", "Jobs by status", labels=["status"])
+        counts = dict(JobRun.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+        for status in JobRun.Status.values:
+            family.add_metric([status], counts.get(status, 0))
+        yield family
+
+
+def render_latest() -> bytes:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        process_registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(process_registry)
+        text = generate_latest(process_registry)
+    else:
+        text = generate_latest(REGISTRY)
+    db_registry = CollectorRegistry()
+    for collector in [JobCollector(), *_extra_collectors]:
+        db_registry.register(collector)
+    return text + generate_latest(db_registry)

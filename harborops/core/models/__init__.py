@@ -1,0 +1,6 @@
+from __future__ import annotations
+
+from harborops.core.models.jobs import JobLogLine, JobRun
+from harborops.core.models.tokens import ApiToken
+
+__all__ = ("ApiToken", "JobLogLine", "JobRun")

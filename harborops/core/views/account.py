@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from harborops.core import services
+from harborops.core.actor import Actor
+from harborops.core.forms import RoleForm, TokenCreateForm, UserCreateForm
+from harborops.core.http import AuthenticatedHttpRequest
+from harborops.core.models import ApiToken
+from harborops.core.permissions import role_required
+from harborops.core.roles import ADMIN, VIEWER, role_of
+
+
+@role_required(VIEWER, methods=("GET", "POST"))
+def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Your own API tokens; a new key is shown exactly once, right after it is created."""
+    form = TokenCreateForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        _, new_key = services.issue_token(actor=Actor.from_request(request), user=request.user,
+                                          name=form.cleaned_data["name"])
+        form = TokenCreateForm()
+    tokens = ApiToken.objects.filter(user=request.user)
+    response = render(request, "core/token_list.html", {"form": form, "tokens": tokens, "new_key": new_key})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@role_required(VIEWER, methods=("POST",))
+def token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.revoke_token(actor=Actor.from_request(request), token=token)
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("core:token_list")
+
+
+@role_required(ADMIN, methods=("GET", "POST"))
+def user_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        user = services.create_user(actor=Actor.from_request(request), username=data["username"],
+                                    password=data["password"], email=data["email"], role=data["role"] or None)
+        messages.success(request, f"User {user.username} created.")
+        return redirect("core:user_list")
+    users = [(u, role_of(u)) for u in User.objects.order_by("username").prefetch_related("groups")]
+    return render(request, "core/user_list.html", {"users": users, "form": form,
+                                                   "role_form": RoleForm()})
+
+
+@role_required(ADMIN, methods=("POST",))
+def user_role(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Unknown role.")
+    elif user == request.user and form.cleaned_data["role"] != ADMIN:
+        messages.error(request, "You cannot take the admin role from yourself.")
+    else:
+        services.change_role(actor=Actor.from_request(request), user=user, role=form.cleaned_data["role"] or None)
+        messages.success(request, f"{user.username} is now {form.cleaned_data['role'] or 'without access'}.")
+    return redirect("core:user_list")

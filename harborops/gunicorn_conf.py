@@ -1,0 +1,22 @@
+"""gunicorn settings for the run command and the compose deployment (env overrides)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+workers = int(os.environ.get("HARBOROPS_WEB_WORKERS", "2"))
+threads = int(os.environ.get("HARBOROPS_WEB_THREADS", "4"))
+# Long enough for a 600 MB+ installer upload streamed to disk behind a proxy.
+timeout = int(os.environ.get("HARBOROPS_WEB_TIMEOUT", "300"))
+graceful_timeout = 20
+accesslog = "-"
+forwarded_allow_ips = os.environ.get("HARBOROPS_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    # prometheus-client multiprocess mode: drop a dead worker's live gauges.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,58 @@
+"""The system beat schedule as data (after paperless-ngx ``parse_beat_schedule``).
+
+Each entry's cron comes from an environment variable with a default; setting the variable to
+``disable`` removes the entry. ``expires`` is just under the interval so a backlog of missed runs
+never piles up. Entries are synced into django-celery-beat at beat start (see core/beat.py), and
+system entries no longer in code are disabled there.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, NamedTuple
+
+SYSTEM_PREFIX = "harborops: "
+
+
+class ScheduleEntry(NamedTuple):
+    name: str
+    env: str
+    default_cron: str
+    task: str
+    expires: int
+    queue: str = "periodic"
+
+
+SYSTEM_SCHEDULES: list[ScheduleEntry] = [
+    ScheduleEntry("Reap jobs whose worker died", "HARBOROPS_REAPER_CRON", "* * * * *",
+                  "harborops.core.tasks.reap_stale_jobs", 50),
+    ScheduleEntry("Purge old job logs", "HARBOROPS_JOB_PURGE_CRON", "17 3 * * *",
+                  "harborops.core.tasks.purge_old_jobs", 23 * 3600),
+]
+
+
+def parse_cron(expression: str) -> dict[str, str]:
+    """``m h dom mon dow`` into celery.schedules.crontab keyword arguments."""
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"cron expression needs 5 fields (minute hour day month weekday): {expression!r}")
+    minute, hour, day_of_month, month_of_year, day_of_week = fields
+    return {"minute": minute, "hour": hour, "day_of_month": day_of_month,
+            "month_of_year": month_of_year, "day_of_week": day_of_week}
+
+
+def build_beat_schedule(entries: list[ScheduleEntry], environ: dict[str, str] | None = None) -> dict[str, Any]:
+    from celery.schedules import crontab
+
+    env = os.environ if environ is None else environ
+    schedule: dict[str, Any] = {}
+    for entry in entries:
+        cron = env.get(entry.env, entry.default_cron).strip()
+        if cron.lower() == "disable":
+            continue
+        schedule[SYSTEM_PREFIX + entry.name] = {
+            "task": entry.task,
+            "schedule": crontab(**parse_cron(cron)),
+            "options": {"expires": entry.expires, "queue": entry.queue},
+        }
+    return schedule

@@ -1,0 +1,232 @@
+"""harborops settings: one module, configured only by environment variables.
+
+With nothing set you get the *embedded default*: SQLite and a brokerless Celery transport
+(kombu's filesystem transport) under ``HARBOROPS_DATA_DIR``. Production sets ``DATABASE_URL``
+(PostgreSQL) and ``CELERY_BROKER_URL`` (Redis). Every variable is listed in README.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from harborops.env import envbool, envint, envlist, envsecret, envstr
+from harborops.schedule import SYSTEM_SCHEDULES, build_beat_schedule
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(envstr("HARBOROPS_DATA_DIR", str(BASE_DIR / "data"))).resolve()
+
+DEBUG = envbool("HARBOROPS_DEBUG", False)
+# The embedded default has a development key so that a fresh clone starts; the system check
+# harborops.core.E001 refuses it when DEBUG is off and HARBOROPS_PRODUCTION is set.
+INSECURE_DEFAULT_SECRET_KEY = "harborops-embedded-default-insecure-secret-key-change-me"
+SECRET_KEY = envsecret("HARBOROPS_SECRET_KEY") or INSECURE_DEFAULT_SECRET_KEY
+PRODUCTION = envbool("HARBOROPS_PRODUCTION", False)
+
+ALLOWED_HOSTS = envlist("HARBOROPS_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = envlist("HARBOROPS_CSRF_TRUSTED_ORIGINS")
+SITE_URL = envstr("HARBOROPS_SITE_URL", "http://127.0.0.1:8000")
+
+# Behind a TLS-terminating reverse proxy (the documented production setup).
+if envbool("HARBOROPS_BEHIND_HTTPS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+SECURE_SSL_REDIRECT = envbool("HARBOROPS_SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = envbool("HARBOROPS_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = envint("HARBOROPS_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = envbool("HARBOROPS_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_AGE = envint("HARBOROPS_SESSION_AGE", 12 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "harborops.core",
+    "harborops.audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "harborops.core.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "harborops.core.middleware.MetricsMiddleware",
+]
+
+ROOT_URLCONF = "harborops.urls"
+WSGI_APPLICATION = "harborops.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "harborops.core.context_processors.roles",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+SQLITE_PATH = DATA_DIR / "harborops.sqlite3"
+DATABASE_URL = envsecret("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("HARBOROPS_DB_CONN_MAX_AGE", 60))}
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": SQLITE_PATH,
+            # web, worker and beat all write: without IMMEDIATE transactions and a busy timeout,
+            # concurrent writers fail with "database is locked" instead of waiting.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": envint("HARBOROPS_SQLITE_TIMEOUT", 20),
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+            "TEST": {"NAME": str(DATA_DIR / "test-harborops.sqlite3")},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = envstr("HARBOROPS_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(envstr("HARBOROPS_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Secrets at rest ------------------------------------------------------------------------
+# Comma-separated Fernet keys: the first encrypts, all decrypt. Unset: a 0600 key file in
+# DATA_DIR, created on first use (embedded default only; check harborops.core.W002).
+SECRET_KEYS = [k.strip() for k in envsecret("HARBOROPS_SECRET_KEYS").split(",") if k.strip()]
+SECRET_KEY_FILE = DATA_DIR / "secret-keys"
+
+# --- Celery ---------------------------------------------------------------------------------
+BROKER_DIR = DATA_DIR / "broker"
+CELERY_BROKER_URL = envsecret("CELERY_BROKER_URL") or "filesystem://"
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for _folder in ("queue", "control"):
+        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "control_folder": str(BROKER_DIR / "control"),
+        "store_processed": False,
+    }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Unique per deployment (and per test run): two harborops on one Redis never mix queues.
+        "global_keyprefix": envstr("HARBOROPS_REDIS_KEY_PREFIX", "harborops:"),
+        "visibility_timeout": envint("HARBOROPS_REDIS_VISIBILITY_TIMEOUT", 3600),
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = False  # the reaper, not the broker, brings jobs back
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = envint("HARBOROPS_TASK_TIME_LIMIT", 6 * 3600)
+CELERY_TASK_SOFT_TIME_LIMIT = envint("HARBOROPS_TASK_SOFT_TIME_LIMIT", 6 * 3600 - 60)
+CELERY_TASK_DEFAULT_QUEUE = "periodic"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = build_beat_schedule(SYSTEM_SCHEDULES)
+CELERY_TIMEZONE = TIME_ZONE
+
+# Jobs whose worker died: heartbeat every N s; the reaper acts after M s of silence.
+JOB_HEARTBEAT_SECONDS = envint("HARBOROPS_JOB_HEARTBEAT_SECONDS", 10)
+JOB_STALE_AFTER_SECONDS = envint("HARBOROPS_JOB_STALE_AFTER_SECONDS", 120)
+JOB_LOG_RETENTION_DAYS = envint("HARBOROPS_JOB_LOG_RETENTION_DAYS", 90)
+
+# --- REST API -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "harborops.core.api.authentication.HashedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["harborops.core.api.permissions.RolePermission"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "harborops API",
+    "DESCRIPTION": "Manage a fleet of Harbor registries. Authenticate with `Authorization: Token <key>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["harborops.core.api.permissions.RolePermission"],
+}
+
+# --- Metrics --------------------------------------------------------------------------------
+PROMETHEUS_MULTIPROC_DIR = envstr("PROMETHEUS_MULTIPROC_DIR")
+
+# --- Logging --------------------------------------------------------------------------------
+LOG_LEVEL = envstr("HARBOROPS_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "harborops.core.redaction.RedactingFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

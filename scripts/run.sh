@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The run command: web (gunicorn + whitenoise), a Celery worker and beat on the embedded defaults
+# (SQLite + filesystem broker under ./data) unless DATABASE_URL / CELERY_BROKER_URL say otherwise.
+# Ctrl-C stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-venv.sh requirements.txt
+export HARBOROPS_DATA_DIR=${HARBOROPS_DATA_DIR:-$PWD/data}
+mkdir -p "$HARBOROPS_DATA_DIR"
+export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$HARBOROPS_DATA_DIR/prometheus}
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+host=${HARBOROPS_HOST:-127.0.0.1}
+port=${HARBOROPS_PORT:-8000}
+export HARBOROPS_SITE_URL=${HARBOROPS_SITE_URL:-http://$host:$port}
+py=.venv/bin/python
+$py manage.py migrate --noinput -v0
+$py manage.py ensure_admin
+$py manage.py collectstatic --noinput -v0
+
+pids=()
+stop() { trap - INT TERM EXIT; echo; echo "stopping harborops..."; kill "${pids[@]}" 2>/dev/null || true; wait || true; }
+trap stop INT TERM EXIT
+.venv/bin/gunicorn harborops.wsgi -c harborops/gunicorn_conf.py --bind "$host:$port" & pids+=($!)
+.venv/bin/celery -A harborops worker -Q periodic,jobs -n "embedded@%h" \
+  --concurrency "${HARBOROPS_WORKER_CONCURRENCY:-2}" -l "${HARBOROPS_LOG_LEVEL:-INFO}" & pids+=($!)
+.venv/bin/celery -A harborops beat -l "${HARBOROPS_LOG_LEVEL:-INFO}" & pids+=($!)
+sleep 1
+echo
+echo "  harborops is running at http://$host:$port/   (web, worker and beat; Ctrl-C stops all three)"
+echo
+wait -n "${pids[@]}"
+echo "a harborops process exited; stopping the others" >&2
+exit 1
