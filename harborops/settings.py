@@ -95,26 +95,21 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-SQLITE_PATH = DATA_DIR / "harborops.sqlite3"
-DATABASE_URL = envsecret("DATABASE_URL")
-if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("HARBOROPS_DB_CONN_MAX_AGE", 60))}
-else:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": SQLITE_PATH,
-            # web, worker and beat all write: without IMMEDIATE transactions and a busy timeout,
-            # concurrent writers fail with "database is locked" instead of waiting.
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": envint("HARBOROPS_SQLITE_TIMEOUT", 20),
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-            "TEST": {"NAME": str(DATA_DIR / "test-harborops.sqlite3")},
-        }
+DATABASE_URL = envsecret("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'harborops.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("HARBOROPS_DB_CONN_MAX_AGE", 60))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    sqlite_file = Path(DATABASES["default"]["NAME"])
+    sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # web, worker and beat all write: without IMMEDIATE transactions and a busy timeout,
+    # concurrent writers fail with "database is locked" instead of waiting.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": envint("HARBOROPS_SQLITE_TIMEOUT", 20),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # A file, not memory: the real workers of the worker tests open the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(sqlite_file.with_name("test-" + sqlite_file.name))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,0 +1,173 @@
+"""Every route × every method × every persona, against a literal table of expected statuses.
+
+The table is written out by hand (never computed from the permission helpers under test).
+Columns: anonymous, logged in without a role (charlie), viewer (vera), operator (bob), admin (alice).
+A route that exists but is missing here fails ``test_the_table_covers_every_route``: later features
+add their routes to this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from harborops.audit.models import ActionLogEntry
+from harborops.core.models import ApiToken, JobRun
+from tests.support.fixtures import make_user
+
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
+
+PERSONAS = ("anon", "charlie", "vera", "bob", "alice")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+# route name: (url with {placeholders}, {method: "anon charlie vera bob alice"})
+MATRIX: dict[str, tuple[str, dict[str, str]]] = {
+    "login": ("/login/", {
+        "GET": "200 302 302 302 302", "POST": "200 302 302 302 302", "PUT": "200 302 302 302 302",
+        "PATCH": "405 302 302 302 302", "DELETE": "405 302 302 302 302"}),
+    "logout": ("/logout/", {
+        "GET": "405 405 405 405 405", "POST": "302 302 302 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "healthz": ("/healthz", {
+        "GET": "200 200 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "metrics": ("/metrics", {
+        "GET": "200 200 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "core:home": ("/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "core:job_list": ("/jobs/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "core:job_detail": ("/jobs/{job}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "core:job_status": ("/jobs/{job}/status/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "core:job_cancel": ("/jobs/{job}/cancel/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "core:token_list": ("/account/tokens/", {
+        "GET": "302 403 200 200 200", "POST": "302 403 200 200 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    # Each persona revokes its own token; nobody can revoke another's (404, not 403: no oracle).
+    "core:token_revoke": ("/account/tokens/{own_token}/revoke/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 302 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "core:user_list": ("/users/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "core:user_role": ("/users/{other_user}/role/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "audit:actionlog_list": ("/audit/actions/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "audit:actionlog_detail": ("/audit/actions/{action}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    # REST API: 401 without credentials (DRF, Token scheme), 403 without the role.
+    "api-schema": ("/api/schema/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "api-docs": ("/api/docs/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "api-redoc": ("/api/redoc/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "core-api:me": ("/api/me/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "core-api:job-list": ("/api/jobs/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "core-api:job-detail": ("/api/jobs/{job}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "core-api:job-cancel": ("/api/jobs/{job}/cancel/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 200 200", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "core-api:job-log": ("/api/jobs/{job}/log/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "core-api:token-list": ("/api/tokens/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 400 400 400", "PUT": "401 403 405 405 405",
+        "PATCH": "401 403 405 405 405", "DELETE": "401 403 405 405 405"}),
+    "core-api:token-detail": ("/api/tokens/{own_token}/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 405 405 405", "PUT": "401 403 405 405 405",
+        "PATCH": "401 403 405 405 405", "DELETE": "401 403 204 204 204"}),
+    "audit-api:actionlog-list": ("/api/action-log/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "audit-api:actionlog-detail": ("/api/action-log/{action}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+}
+
+
+def route_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[URLPattern | URLResolver], prefix: str) -> Iterator[str]:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = f"{prefix}{p.namespace}:" if p.namespace else prefix
+                yield from walk(p.url_patterns, ns)
+            elif p.name:
+                yield prefix + p.name
+
+    names.update(walk(get_resolver().url_patterns, ""))
+    return names
+
+
+def test_the_table_covers_every_route():
+    missing = route_names() - set(MATRIX)
+    assert not missing, f"routes missing from the role matrix: {sorted(missing)}"
+    gone = set(MATRIX) - route_names()
+    assert not gone, f"table rows for routes that no longer exist: {sorted(gone)}"
+
+
+@pytest.fixture
+def personas(db: None) -> dict[str, User | None]:
+    from harborops.core.roles import ADMIN, OPERATOR, VIEWER
+
+    return {"anon": None, "charlie": make_user("charlie", None), "vera": make_user("vera", VIEWER),
+            "bob": make_user("bob", OPERATOR), "alice": make_user("alice", ADMIN)}
+
+
+def _objects(user: User | None) -> dict[str, int]:
+    job = JobRun.objects.create(kind="test.steps", status=JobRun.Status.RUNNING)
+    action = ActionLogEntry.objects.create(actor_name="x", action="test.thing", object_type="test")
+    other = User.objects.create_user("someone-else")
+    owner = user or other
+    token, _ = ApiToken.issue(owner, "matrix")
+    return {"job": job.pk, "action": action.pk, "other_user": other.pk, "own_token": token.pk}
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX))
+def test_route_answers_as_the_table_says(route: str, personas: dict[str, User | None]):
+    url_template, expected_by_method = MATRIX[route]
+    assert set(expected_by_method) == set(METHODS), f"{route}: every method needs a row"
+    failures = []
+    for method in METHODS:
+        expected = expected_by_method[method].split()
+        for persona, want in zip(PERSONAS, expected, strict=True):
+            user = personas[persona]
+            with transaction.atomic():
+                url = url_template.format(**_objects(user))
+                client = Client()
+                if user is not None:
+                    client.force_login(user)
+                response = getattr(client, method.lower())(url)
+                transaction.set_rollback(True)
+            if str(response.status_code) != want:
+                failures.append(f"{method} {url} as {persona}: {response.status_code}, table says {want}")
+    assert not failures, "\n".join(failures)
