@@ -214,13 +214,14 @@ PROMETHEUS_MULTIPROC_DIR = envstr("PROMETHEUS_MULTIPROC_DIR")
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = envstr("HARBOROPS_LOG_LEVEL", "INFO")
+# Every record is redacted where it is made (core.redaction.install_record_factory, from core's
+# AppConfig.ready), so no handler below ever sees a secret.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "harborops.core.redaction.RedactingFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},

@@ -18,8 +18,15 @@ $py manage.py ensure_admin
 $py manage.py collectstatic --noinput -v0
 
 pids=()
-stop() { trap - INT TERM EXIT; echo; echo "stopping harborops..."; kill "${pids[@]}" 2>/dev/null || true; wait || true; }
-trap stop INT TERM EXIT
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "stopping harborops (web, worker, beat)..."
+  kill "${pids[@]}" 2>/dev/null || true
+  wait || true
+  exit "${1:-0}"
+}
+trap 'stop 0' INT TERM
+trap 'stop 1' EXIT
 .venv/bin/gunicorn harborops.wsgi -c harborops/gunicorn_conf.py --bind "$host:$port" & pids+=($!)
 .venv/bin/celery -A harborops worker -Q periodic,jobs -n "embedded@%h" \
   --concurrency "${HARBOROPS_WORKER_CONCURRENCY:-2}" -l "${HARBOROPS_LOG_LEVEL:-INFO}" & pids+=($!)
@@ -28,6 +35,6 @@ sleep 1
 echo
 echo "  harborops is running at http://$host:$port/   (web, worker and beat; Ctrl-C stops all three)"
 echo
-wait -n "${pids[@]}"
-echo "a harborops process exited; stopping the others" >&2
-exit 1
+wait -n "${pids[@]}" || true
+echo "a harborops process exited on its own; stopping the others" >&2
+stop 1

@@ -8,17 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
-
-# The test-only app (a model with an encrypted column) must be installed before django.setup().
-if "tests.testapp" not in settings.INSTALLED_APPS:
-    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "tests.testapp"]
-# Fast password hashing: personas are created in almost every test.
-settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Tests do not run collectstatic: serve static files without the manifest.
-settings.STORAGES = {**settings.STORAGES,
-                     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-
 pytest_plugins = ["tests.support.fixtures"]
 
 _skipped: list[str] = []

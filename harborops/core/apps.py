@@ -10,3 +10,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from harborops.core import beat, checks, signals  # noqa: F401  (registers checks and signals)
+        from harborops.core.redaction import install_record_factory
+
+        install_record_factory()

@@ -5,6 +5,7 @@ scrape time by ``DatabaseCollector`` instead of being kept per process."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
@@ -17,6 +18,7 @@ LATENCY = Histogram("harborops_http_request_duration_seconds", "HTTP request lat
                     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 
 _extra_collectors: list[Collector] = []
+logger = logging.getLogger(__name__)
 
 
 def observe_request(view: str, method: str, status: int, seconds: float) -> None:
@@ -49,7 +51,13 @@ def render_latest() -> bytes:
         text = generate_latest(process_registry)
     else:
         text = generate_latest(REGISTRY)
-    db_registry = CollectorRegistry()
+    # Gauges read from the database; a database outage must not take the process metrics down.
+    db_text = b""
     for collector in [JobCollector(), *_extra_collectors]:
+        db_registry = CollectorRegistry()
         db_registry.register(collector)
-    return text + generate_latest(db_registry)
+        try:
+            db_text += generate_latest(db_registry)
+        except Exception:  # DatabaseError, or anything a collector trips over
+            logger.exception("metrics: collector %s failed", type(collector).__name__)
+    return text + db_text

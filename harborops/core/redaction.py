@@ -51,18 +51,35 @@ def redact(text: str) -> str:
     return text
 
 
-class RedactingFilter(logging.Filter):
-    """Logging filter: renders the message once, redacted, so no handler sees a secret."""
+def redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Render the message once, redacted, and the traceback too, so no handler sees a secret."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string must not lose the log line
+        message = str(record.msg)
+    record.msg, record.args = redact(message), None
+    if record.exc_info and record.exc_info[1] is not None:
+        import traceback
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string must not lose the log line
-            message = str(record.msg)
-        record.msg, record.args = redact(message), None
-        if record.exc_info and record.exc_info[1] is not None:
-            import traceback
+        record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+        record.exc_info = None
+    return record
 
-            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)))
-            record.exc_info = None
-        return True
+
+_installed = False
+
+
+def install_record_factory() -> None:
+    """Redact every log record where it is made: every handler (console, Celery's, pytest's
+    caplog, a syslog shipper) then sees only the redacted text. A handler-level filter would
+    protect only the handlers it is attached to."""
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        return redact_record(previous(*args, **kwargs))
+
+    logging.setLogRecordFactory(factory)
+    _installed = True

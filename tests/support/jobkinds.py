@@ -56,3 +56,16 @@ def steps(job: JobRun, log: JobLog) -> str:
     if job.params.get("crash"):
         raise RuntimeError(str(job.params["crash"]))
     return f"{total} steps done"
+
+
+@job_kind("test.use_vault", title="Test: use a stored secret")
+def use_vault(job: JobRun, log: JobLog) -> str:
+    """Uses a decrypted secret carelessly: logs it, then crashes with it in the message."""
+    import logging
+
+    from tests.testapp.models import Vault
+
+    secret = Vault.objects.get(pk=job.params["vault"]).secret
+    log.info(f"connecting to harbor as admin:{secret}")
+    logging.getLogger("harborops.test").warning("login with %s failed", secret)
+    raise RuntimeError(f"harbor refused credentials {secret}")

@@ -1,0 +1,96 @@
+"""Plant one canary per secret type, then look for it everywhere a person or a log could see it:
+every route of the role matrix as every persona, every API route with a token, the captured log
+records, job logs and job errors. Later features add their secret types to ``plant``
+(Harbor password, robot secret, SSH private key, CA private key, LDAP bind password)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from rest_framework.test import APIClient
+
+from harborops.audit.models import ActionLogEntry
+from harborops.core.actor import Actor
+from harborops.core.jobs import start_job
+from harborops.core.jobs.runner import execute
+from harborops.core.models import ApiToken, JobLogLine, JobRun
+from tests.core.test_route_matrix import MATRIX
+from tests.support import jobkinds  # noqa: F401
+from tests.testapp.models import Vault
+
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
+
+CANARIES = {
+    "user password": "Canary-Passw0rd-7f3a9",
+    "encrypted secret (Harbor password stand-in)": "Canary-Harbor-Secret-91bd",
+}
+
+
+def plant(alice: User) -> dict[str, str]:
+    """Put every secret type into harborops through the way a person would."""
+    canaries = dict(CANARIES)
+    admin = Client()
+    admin.force_login(alice)
+    r = admin.post("/users/", {"username": "carol", "role": "viewer", "password": canaries["user password"]})
+    assert r.status_code == 302
+    token_page = admin.post("/account/tokens/", {"name": "canary"})
+    key = token_page.content.decode().split('<pre id="new-token-key">')[1].split("</pre>")[0]
+    canaries["API token key"] = key
+    vault = Vault.objects.create(name="eu-1", secret=canaries["encrypted secret (Harbor password stand-in)"])
+    from unittest import mock
+
+    with mock.patch("harborops.core.tasks.run_job.apply_async"):
+        job = start_job("test.use_vault", actor=Actor.system("pytest"), params={"vault": vault.pk})
+    execute(job.pk)
+    canaries["API token secret part"] = key.split("_", 2)[2]
+    return canaries
+
+
+def test_no_canary_appears_anywhere(alice: User, bob: User, vera: User, caplog):
+    caplog.set_level(logging.DEBUG)
+    canaries = plant(alice)
+    job = JobRun.objects.get(kind="test.use_vault")
+    assert job.status == JobRun.Status.FAILED  # it really ran, and really crashed with the secret
+
+    seen: list[str] = []
+
+    def inspect(where: str, text: str) -> None:
+        for name, value in canaries.items():
+            if value in text:
+                seen.append(f"{name} in {where}")
+
+    objects = {"job": job.pk, "action": ActionLogEntry.objects.first().pk,  # type: ignore[union-attr]
+               "other_user": User.objects.get(username="carol").pk,
+               "own_token": ApiToken.objects.first().pk}  # type: ignore[union-attr]
+    for user in (alice, bob, vera):
+        client = Client()
+        client.force_login(user)
+        api = APIClient()
+        api.force_login(user)
+        for route, (template, _) in MATRIX.items():
+            if route == "logout":  # would end the session of the crawl
+                continue
+            url = template.format(**objects)
+            response = (api if url.startswith("/api/") else client).get(url)
+            inspect(f"GET {url} as {user.username}", response.content.decode(errors="replace"))
+        inspect("/api/jobs/ log", api.get(f"/api/jobs/{job.pk}/log/").content.decode())
+        inspect("/api/schema/", api.get("/api/schema/?format=json").content.decode())
+        inspect("/api/action-log/?limit=500", api.get("/api/action-log/?limit=500").content.decode())
+
+    for line in JobLogLine.objects.values_list("text", flat=True):
+        inspect("a job log line", line)
+    for j in JobRun.objects.all():
+        inspect(f"job {j.pk} error/summary/params", f"{j.error} {j.summary} {j.params}")
+    for entry in ActionLogEntry.objects.all():
+        inspect(f"action log {entry.pk}", f"{entry.before} {entry.after} {entry.message} {entry.object_repr}")
+    for record in caplog.records:
+        inspect(f"log record {record.name}", record.getMessage() + (record.exc_text or ""))
+    inspect("captured log text", caplog.text)
+
+    assert not seen, "secrets leaked:\n" + "\n".join(seen)
+    # The log line and the crash are there, only masked.
+    assert JobLogLine.objects.filter(text="connecting to harbor as admin:********").exists()
+    assert "harbor refused credentials ********" in job.error
