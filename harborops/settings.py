@@ -20,7 +20,7 @@ DATA_DIR = Path(envstr("HARBOROPS_DATA_DIR", str(BASE_DIR / "data"))).resolve()
 DEBUG = envbool("HARBOROPS_DEBUG", False)
 # The embedded default has a development key so that a fresh clone starts; the system check
 # harborops.core.E001 refuses it when DEBUG is off and HARBOROPS_PRODUCTION is set.
-INSECURE_DEFAULT_SECRET_KEY = "harborops-embedded-default-insecure-secret-key-change-me"
+INSECURE_DEFAULT_SECRET_KEY = "harborops-embedded-default-insecure-secret-key-change-me"  # noqa: S105
 SECRET_KEY = envsecret("HARBOROPS_SECRET_KEY") or INSECURE_DEFAULT_SECRET_KEY
 PRODUCTION = envbool("HARBOROPS_PRODUCTION", False)
 

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from harborops.core.views.ops import healthz, metrics_view
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("", include("harborops.core.api.urls")),
     path("", include("harborops.audit.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

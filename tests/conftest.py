@@ -4,10 +4,10 @@ Chromium. Services (workers, browsers) are started by the fixtures that need the
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 pytest_plugins = ["tests.support.fixtures"]
 
 _skipped: list[str] = []
@@ -30,8 +30,3 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_role_cache() -> Iterator[None]:
-    yield

@@ -18,7 +18,8 @@ def _jsonable(data: dict[str, Any] | None) -> dict[str, Any] | None:
     import json
 
     # Round-trip through Django's encoder (dates, decimals, UUIDs) and redact any secret shape.
-    return json.loads(redact(json.dumps(data, cls=DjangoJSONEncoder)))  # type: ignore[no-any-return]
+    result: dict[str, Any] = json.loads(redact(json.dumps(data, cls=DjangoJSONEncoder)))
+    return result
 
 
 def record(*, actor: Actor, action: str, obj: models.Model | None = None, object_type: str = "",

@@ -19,7 +19,7 @@ class Actor:
     def from_request(cls, request: HttpRequest) -> Actor:
         user = request.user if request.user.is_authenticated else None
         return cls(
-            user=user,  # type: ignore[arg-type]
+            user=user,
             name=user.get_username() if user else "anonymous",
             request_id=getattr(request, "request_id", ""),
             source_ip=client_ip(request),

@@ -9,7 +9,7 @@ from django.db import models
 from harborops.core import crypto
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(models.TextField):
     """Stores ``crypto.encrypt(value)``; reads decrypt. Empty string stays empty.
 
     Never put one in a form or serializer as a readable field: forms and the API treat these

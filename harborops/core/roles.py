@@ -20,16 +20,16 @@ def role_of(user: UserLike) -> str | None:
     """The highest role the user holds (cached on the user object for the request)."""
     if not user.is_authenticated:
         return None
-    cached = getattr(user, "_harborops_role", "unset")
+    cached: str | None = getattr(user, "_harborops_role", "unset")
     if cached != "unset":
-        return cached  # type: ignore[no-any-return]
+        return cached
     role: str | None
     if getattr(user, "is_superuser", False):
         role = ADMIN
     else:
-        names = set(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
+        names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
         role = next((r for r in reversed(ROLES) if r in names), None)
-    user._harborops_role = role  # type: ignore[union-attr]
+    setattr(user, "_harborops_role", role)  # noqa: B010  (a per-request cache on the user object)
     return role
 
 

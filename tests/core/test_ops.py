@@ -50,3 +50,23 @@ def test_metrics_aggregate_across_processes_in_multiprocess_mode(tmp_path):
                                                               "DATABASE_URL": "sqlite:///" + str(tmp_path / "db")},
                          capture_output=True, text=True, cwd=REPO)
     assert "harborops_probe_total 5.0" in out.stdout, out.stderr[-2000:]
+
+
+def test_beat_health_needs_a_recent_reaper_dispatch():
+    from datetime import timedelta
+
+    from django.core.management import CommandError, call_command
+    from django.utils.timezone import now
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    from harborops.schedule import SYSTEM_PREFIX
+
+    with pytest.raises(CommandError, match="not dispatched the reaper yet"):
+        call_command("beat_health")
+    task = PeriodicTask.objects.create(name=SYSTEM_PREFIX + "Reap jobs whose worker died", task="t",
+                                       crontab=CrontabSchedule.objects.create(),
+                                       last_run_at=now() - timedelta(minutes=10))
+    with pytest.raises(CommandError, match="last dispatched the reaper 6"):
+        call_command("beat_health")
+    PeriodicTask.objects.filter(pk=task.pk).update(last_run_at=now())
+    call_command("beat_health")

@@ -32,7 +32,7 @@ class HashedTokenAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
-class HashedTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class HashedTokenScheme(OpenApiAuthenticationExtension):
     target_class = "harborops.core.api.authentication.HashedTokenAuthentication"
     name = "tokenAuth"
 

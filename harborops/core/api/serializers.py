@@ -33,7 +33,7 @@ class JobLogLineSerializer(serializers.ModelSerializer[JobLogLine]):
 class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
     class Meta:
         model = ApiToken
-        fields = ("id", "name", "token_id", "created_at", "last_used_at", "expires_at")
+        fields: tuple[str, ...] = ("id", "name", "token_id", "created_at", "last_used_at", "expires_at")
         read_only_fields = ("id", "token_id", "created_at", "last_used_at", "expires_at")
 
 
@@ -41,4 +41,4 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
     key = serializers.CharField(read_only=True, help_text="Shown once; only a digest is stored.")
 
     class Meta(ApiTokenSerializer.Meta):
-        fields = (*ApiTokenSerializer.Meta.fields, "key")
+        fields: tuple[str, ...] = (*ApiTokenSerializer.Meta.fields, "key")

@@ -34,7 +34,7 @@ def enqueue(job: JobRun, *, countdown: int = 0) -> None:
     options: dict[str, Any] = {"queue": kind.queue, "task_id": task_id, "countdown": countdown}
     if kind.time_limit:
         options.update(time_limit=kind.time_limit, soft_time_limit=max(1, kind.time_limit - 30))
-    transaction.on_commit(lambda: run_job.apply_async(args=[job.pk], **options))
+    transaction.on_commit(lambda: run_job.apply_async(args=(job.pk,), **options))
 
 
 def start_job(kind: str, *, actor: Actor, target: models.Model | None = None,

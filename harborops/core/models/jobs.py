@@ -24,7 +24,7 @@ class JobRun(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
-    STATUS_COLORS = {
+    STATUS_COLORS: dict[str, str] = {
         Status.PENDING: "secondary",
         Status.RUNNING: "info",
         Status.SUCCEEDED: "success",

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.timezone import now
 
-TOKEN_PREFIX = "hop_"
+TOKEN_PREFIX = "hop_"  # noqa: S105  (not a secret: an id prefix / a refused default)
 
 
 class ApiToken(models.Model):
