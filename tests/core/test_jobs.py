@@ -37,7 +37,7 @@ def test_it_enqueues_after_commit_on_the_kinds_queue(django_capture_on_commit_ca
     apply_async.assert_called_once()
     assert apply_async.call_args.kwargs["queue"] == "periodic"
     assert apply_async.call_args.kwargs["task_id"] == job.celery_task_id
-    assert apply_async.call_args.kwargs["args"] == [job.pk]
+    assert apply_async.call_args.kwargs["args"] == (job.pk,)
     assert job.status == JobRun.Status.PENDING
 
 
