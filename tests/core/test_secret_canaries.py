@@ -36,7 +36,7 @@ def plant(alice: User) -> dict[str, str]:
     admin.force_login(alice)
     r = admin.post("/users/", {"username": "carol", "role": "viewer", "password": canaries["user password"]})
     assert r.status_code == 302
-    token_page = admin.post("/account/tokens/", {"name": "canary"})
+    token_page = admin.post("/account/tokens/", {"name": "canary"}, follow=True)
     key = token_page.content.decode().split('<pre id="new-token-key">')[1].split("</pre>")[0]
     canaries["API token key"] = key
     vault = Vault.objects.create(name="eu-1", secret=canaries["encrypted secret (Harbor password stand-in)"])

@@ -16,13 +16,15 @@ from harborops.core.roles import ADMIN, VIEWER, role_of
 
 @role_required(VIEWER, methods=("GET", "POST"))
 def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Your own API tokens; a new key is shown exactly once, right after it is created."""
+    """Your own API tokens. A new key is shown exactly once: it rides in the session from the
+    POST to the redirected GET (so a reload neither re-creates a token nor shows the key again)."""
     form = TokenCreateForm(request.POST or None)
-    new_key = None
     if request.method == "POST" and form.is_valid():
-        _, new_key = services.issue_token(actor=Actor.from_request(request), user=request.user,
-                                          name=form.cleaned_data["name"])
-        form = TokenCreateForm()
+        _, key = services.issue_token(actor=Actor.from_request(request), user=request.user,
+                                      name=form.cleaned_data["name"])
+        request.session["new_token_key"] = key
+        return redirect("core:token_list")
+    new_key = request.session.pop("new_token_key", None)
     tokens = ApiToken.objects.filter(user=request.user)
     response = render(request, "core/token_list.html", {"form": form, "tokens": tokens, "new_key": new_key})
     response["Cache-Control"] = "no-store"
