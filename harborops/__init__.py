@@ -1,5 +1,3 @@
-from __future__ import annotations
-
-from harborops.celery import app as celery_app
-
-__all__ = ("celery_app",)
+"""harborops. The Celery app is imported by core's AppConfig.ready() (Django processes) and found
+by ``celery -A harborops`` (workers), so importing the Harbor client or simulator loads neither
+Django nor Celery."""

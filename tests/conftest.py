@@ -4,9 +4,13 @@ Chromium. Services (workers, browsers) are started by the fixtures that need the
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from harborops.harbor import contract
+from harborops.harbor.http import install_transport_wrapper, remove_transport_wrapper
 
 pytest_plugins = ["tests.support.fixtures"]
 
@@ -30,3 +34,41 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]}
+
+
+@pytest.fixture(autouse=True)
+def _harbor_contract(request: pytest.FixtureRequest) -> Iterator[None]:
+    """For the whole suite: every Harbor client any code builds talks through the contract checker,
+    and a test fails if any request or response it caused breaks Harbor's spec for that version.
+    Tests marked ``off_spec`` feed a client deliberately wrong answers, or test the checker itself."""
+    if request.node.get_closest_marker("off_spec"):
+        contract.set_mode("raise")  # the checker's own default, which these tests rely on
+        yield
+        contract.clear_violations()
+        return
+    contract.set_mode("record")
+    contract.clear_violations()
+    install_transport_wrapper(contract.wrap)
+    yield
+    remove_transport_wrapper(contract.wrap)
+    found = contract.recorded_violations()
+    contract.clear_violations()
+    if found:
+        pytest.fail("Harbor contract violations:\n" + "\n".join(str(v) for v in found))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    covered = contract.coverage()
+    if not covered:
+        return
+    report = contract.coverage_report()
+    path = os.environ.get("HARBOROPS_CONTRACT_REPORT", "")
+    if path:
+        with open(path, "w") as handle:
+            handle.write(report)
+    operations = {(v, m, t) for v, m, t, _ in covered}
+    versions = sorted({v for v, *_ in covered})
+    terminalreporter.write_line(
+        f"Harbor contract: {len(operations)} endpoint x version pairs exercised across {len(versions)} versions "
+        f"({', '.join(versions)}); zero violations allowed"
+        + (f"; full report in {path}" if path else ""))

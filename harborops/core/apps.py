@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     verbose_name = "harborops core"
 
     def ready(self) -> None:
+        import harborops.celery  # noqa: F401  (makes the harborops Celery app the current one)
         from harborops.core import beat, checks, signals  # noqa: F401  (registers checks and signals)
         from harborops.core.redaction import install_record_factory
 

@@ -1,0 +1,343 @@
+"""Background jobs over simulated time: GC, audit purge, replication executions, job queues.
+
+Nothing runs in the background: each job knows when it started and how long it takes, and its
+status is computed from the instance clock when asked. Side effects (GC frees bytes, purge deletes
+rows) are applied once by `JobBoard.settle()`, which the instance calls before every request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from harborops.harbor_sim.clock import iso
+from harborops.harbor_sim.http import bad_request
+
+if TYPE_CHECKING:
+    from harborops.harbor_sim.instance import HarborInstance
+
+OUTCOMES = ("success", "fail", "hang")
+QUEUE_TYPES = (
+    "GARBAGE_COLLECTION",
+    "PURGE_AUDIT_LOG",
+    "P2P_PREHEAT",
+    "IMAGE_SCAN",
+    "REPLICATION",
+    "RETENTION",
+    "SCAN_DATA_EXPORT",
+    "SCHEDULER",
+    "SLACK",
+    "SYSTEM_ARTIFACT_CLEANUP",
+    "WEBHOOK",
+    "EXECUTION_SWEEP",
+    "AUDIT_LOGS_GDPR_COMPLIANT",
+)
+
+
+def check_cron(cron: str) -> None:
+    fields = cron.split()
+    if len(fields) != 6 or fields[0] != "0":
+        raise bad_request(f"invalid cron string for scheduled job: {cron}")
+
+
+@dataclass(slots=True)
+class AdminJob:
+    """A GC or purge-audit execution (GCHistory / ExecHistory)."""
+
+    id: int
+    kind: str  # gc | purge
+    trigger: str  # MANUAL | SCHEDULE
+    params: dict[str, Any]
+    created: datetime
+    duration: float
+    outcome: str
+    start: datetime | None = None  # None while queued (queue paused)
+    stopped_at: datetime | None = None
+    applied: bool = False
+    result: dict[str, Any] = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def queue(self) -> str:
+        return "GARBAGE_COLLECTION" if self.kind == "gc" else "PURGE_AUDIT_LOG"
+
+    def end(self) -> datetime | None:
+        if self.stopped_at is not None:
+            return self.stopped_at
+        if self.start is None or self.outcome == "hang":
+            return None
+        return self.start + timedelta(seconds=self.duration)
+
+    def status(self, now: datetime) -> str:
+        if self.stopped_at is not None:
+            return "Stopped"
+        if self.start is None:
+            return "Pending"
+        end = self.end()
+        if end is None or now < end:
+            return "Running"
+        return "Error" if self.outcome == "fail" else "Success"
+
+
+@dataclass(slots=True)
+class ReplTask:
+    id: int
+    execution_id: int
+    src_resource: str
+    dst_resource: str
+    finish_after: float  # seconds after the execution start
+    fail: bool = False
+
+
+@dataclass(slots=True)
+class ReplExecution:
+    id: int
+    policy_id: int
+    trigger: str
+    start: datetime
+    outcome: str
+    tasks: list[ReplTask] = field(default_factory=list)
+    stopped_at: datetime | None = None
+
+    def task_status(self, t: ReplTask, now: datetime) -> str:
+        done_at = self.start + timedelta(seconds=t.finish_after)
+        finished = self.outcome != "hang" and done_at <= now
+        if self.stopped_at is not None and (not finished or done_at > self.stopped_at):
+            return "Stopped"
+        if not finished:
+            return "InProgress"
+        return "Failed" if t.fail else "Succeed"
+
+    def task_end(self, t: ReplTask, now: datetime) -> datetime | None:
+        st = self.task_status(t, now)
+        if st == "Stopped":
+            return self.stopped_at
+        if st == "InProgress":
+            return None
+        return self.start + timedelta(seconds=t.finish_after)
+
+    def render(self, now: datetime) -> dict[str, Any]:
+        states = [self.task_status(t, now) for t in self.tasks]
+        counts = {s: states.count(s) for s in ("Failed", "Succeed", "InProgress", "Stopped")}
+        if self.stopped_at is not None:
+            status = "Stopped"
+        elif counts["InProgress"]:
+            status = "InProgress"
+        elif counts["Failed"]:
+            status = "Failed"
+        else:
+            status = "Succeed"
+        ends = [e for t in self.tasks if (e := self.task_end(t, now)) is not None]
+        out: dict[str, Any] = {
+            "id": self.id,
+            "policy_id": self.policy_id,
+            "status": status,
+            "trigger": self.trigger,
+            "start_time": iso(self.start),
+            "status_text": "",
+            "total": len(self.tasks),
+            "failed": counts["Failed"],
+            "succeed": counts["Succeed"],
+            "in_progress": counts["InProgress"],
+            "stopped": counts["Stopped"],
+        }
+        if status != "InProgress":
+            out["end_time"] = iso(max(ends) if ends else self.start)
+        if status == "Failed":
+            out["status_text"] = f"{counts['Failed']} of {len(self.tasks)} tasks failed"
+        return out
+
+
+class JobBoard:
+    def __init__(self, inst: HarborInstance) -> None:
+        self.inst = inst
+        self.admin_jobs: dict[int, AdminJob] = {}
+        self.repl: dict[int, ReplExecution] = {}
+        self.durations: dict[str, float] = {"gc": 30.0, "purge": 20.0, "replication": 60.0}
+        self.outcomes: dict[str, str] = {"gc": "success", "purge": "success", "replication": "success"}
+        self.one_shot: dict[str, deque[str]] = {k: deque() for k in self.outcomes}
+        self.paused: set[str] = set()
+        self.schedules: dict[str, dict[str, Any]] = {}  # gc | purge -> {type, cron, params, created, updated}
+        self.started = inst.clock.now()
+
+    # --- test controls ------------------------------------------------------------------------
+    def set_outcome(self, kind: str, outcome: str, *, once: bool = False) -> None:
+        """Make future `kind` jobs (gc | purge | replication) succeed, fail or hang."""
+        if outcome not in OUTCOMES or kind not in self.outcomes:
+            raise ValueError(f"unknown job kind/outcome {kind}/{outcome}")
+        if once:
+            self.one_shot[kind].append(outcome)
+        else:
+            self.outcomes[kind] = outcome
+
+    def _next_outcome(self, kind: str) -> str:
+        return self.one_shot[kind].popleft() if self.one_shot[kind] else self.outcomes[kind]
+
+    # --- admin jobs (GC, purge) -----------------------------------------------------------------
+    def start_admin_job(self, kind: str, params: dict[str, Any], trigger: str = "MANUAL") -> AdminJob:
+        now = self.inst.clock.now()
+        job = AdminJob(
+            self.inst.store.ids.next("execution"),
+            kind,
+            trigger,
+            params,
+            now,
+            self.durations[kind],
+            self._next_outcome(kind),
+        )
+        if job.queue not in self.paused:
+            job.start = now
+        self.admin_jobs[job.id] = job
+        return job
+
+    def stop_admin_job(self, job: AdminJob) -> None:
+        now = self.inst.clock.now()
+        if job.status(now) in ("Running", "Pending"):
+            job.stopped_at = now
+
+    def queue_action(self, job_type: str, action: str) -> None:
+        types = QUEUE_TYPES if job_type == "all" else (job_type,)
+        now = self.inst.clock.now()
+        for t in types:
+            if action == "pause":
+                self.paused.add(t)
+            elif action == "resume":
+                self.paused.discard(t)
+                for j in self.admin_jobs.values():
+                    if j.queue == t and j.start is None and j.stopped_at is None:
+                        j.start = now
+            elif action == "stop":
+                self.paused.discard(t) if job_type == "all" else None
+                for j in self.admin_jobs.values():
+                    if j.queue == t and j.status(now) in ("Pending", "Running"):
+                        j.stopped_at = now
+
+    def queue_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(QUEUE_TYPES, 0)
+        for j in self.admin_jobs.values():
+            if j.start is None and j.stopped_at is None:
+                counts[j.queue] += 1
+        return counts
+
+    def settle(self) -> None:
+        """Apply the effects of jobs that finished by now (once each)."""
+        now = self.inst.clock.now()
+        for job in self.admin_jobs.values():
+            if not job.applied and job.status(now) in ("Success", "Error", "Stopped"):
+                job.applied = True
+                if job.status(now) == "Success":
+                    if job.kind == "gc":
+                        self._finish_gc(job)
+                    else:
+                        self._finish_purge(job)
+                else:
+                    job.log.append(f"{iso(now)} [ERROR] job {job.status(now).lower()}")
+
+    def _finish_gc(self, job: AdminJob) -> None:
+        store = self.inst.store
+        if job.params.get("delete_untagged"):
+            for repo in store.repositories.values():
+                for aid in [a.id for a in repo.artifacts.values() if not a.tags]:
+                    art = repo.artifacts.pop(aid)
+                    store.garbage_bytes += art.size
+                    store.garbage_manifests += 1
+                    store.garbage_blobs += 2
+        blobs, manifests, freed = store.garbage_blobs, store.garbage_manifests, store.garbage_bytes
+        ts = iso(self.inst.clock.now())
+        workers = job.params.get("workers", 1)
+        job.log += [
+            f"{ts} [INFO] workers: {workers}",
+            f"{ts} [INFO] {blobs} blobs and {manifests} manifests eligible for deletion",
+            f"{ts} [INFO] The GC job actual frees up {freed // (1024 * 1024)} MB space.",
+        ]
+        if not job.params.get("dry_run"):
+            store.garbage_bytes = store.garbage_manifests = store.garbage_blobs = 0
+        else:
+            freed = 0
+        job.log.append(f"{ts} [INFO] success to run gc in job.")
+        job.result = {"freed_space": freed, "purged_blobs": blobs, "purged_manifests": manifests}
+
+    def _finish_purge(self, job: AdminJob) -> None:
+        now = self.inst.clock.now()
+        hours = int(job.params.get("audit_retention_hour") or 0)
+        raw = job.params.get("include_event_types") or job.params.get("include_operations") or ""
+        kinds = {k.strip().lower() for k in str(raw).split(",") if k.strip()} or None
+        cutoff = now - timedelta(hours=hours)
+        purged = 0
+        ts = iso(now)
+        job.log.append(f"{ts} [INFO] Purge audit job start")
+        if not job.params.get("dry_run"):
+            for table in self.inst.audit_tables():
+                purged += table.purge(cutoff, kinds)
+        job.log.append(f"{ts} [INFO] Purged {purged} rows of audit logs")
+        job.result = {"purged": purged}
+
+    def render_admin(self, job: AdminJob) -> dict[str, Any]:
+        now = self.inst.clock.now()
+        caps = self.inst.caps
+        params = dict(job.params)
+        if job.kind == "gc":
+            params.setdefault("delete_untagged", False)
+            params.setdefault("dry_run", False)
+            if caps.gc_workers:
+                params.setdefault("workers", 1)
+                if job.result:
+                    params.update(job.result)
+                    params["time_window"] = 2
+            if not caps.gc_redis_url_redacted:
+                params["redis_url_reg"] = "redis://redis:6379/1?idle_timeout_seconds=30"
+        updated = job.end() if job.status(now) not in ("Running", "Pending") else None
+        return {
+            "id": job.id,
+            "job_name": "GARBAGE_COLLECTION" if job.kind == "gc" else "PURGE_AUDIT_LOG",
+            "job_kind": job.trigger,
+            "job_parameters": json.dumps(params, sort_keys=True),
+            "schedule": {"type": "Manual" if job.trigger == "MANUAL" else "Custom"},
+            "job_status": job.status(now),
+            "deleted": False,
+            "creation_time": iso(job.created),
+            "update_time": iso(updated or job.start or job.created),
+        }
+
+    # --- replication ------------------------------------------------------------------------------
+    def start_replication(self, policy: dict[str, Any], trigger: str = "manual") -> ReplExecution:
+        now = self.inst.clock.now()
+        ex = ReplExecution(
+            self.inst.store.ids.next("execution"), int(policy["id"]), trigger, now, self._next_outcome("replication")
+        )
+        resources = [f["value"] for f in policy.get("filters") or [] if f.get("type") == "name"] or ["library/app"]
+        n = max(3, len(resources))
+        duration = self.durations["replication"]
+        for i in range(n):
+            src = f"{resources[i % len(resources)].replace('**', 'app')}:v{i + 1}"
+            dst_ns = policy.get("dest_namespace") or src.split("/")[0]
+            ex.tasks.append(
+                ReplTask(
+                    self.inst.store.ids.next("task"),
+                    ex.id,
+                    src,
+                    f"{dst_ns}/{src.split('/', 1)[-1]}",
+                    duration * (i + 1) / n,
+                    fail=ex.outcome == "fail" and i == n - 1,
+                )
+            )
+        self.repl[ex.id] = ex
+        return ex
+
+    def task_log(self, ex: ReplExecution, t: ReplTask) -> str:
+        now = self.inst.clock.now()
+        st = ex.task_status(t, now)
+        lines = [
+            f"{iso(ex.start)} [INFO] [/replication/transfer/image/transfer.go] copying {t.src_resource}"
+            f"(source registry) to {t.dst_resource}(destination registry)..."
+        ]
+        if st == "Succeed":
+            lines.append(f"{iso(ex.start)} [INFO] copy {t.src_resource} completed")
+        elif st == "Failed":
+            lines.append(f"{iso(ex.start)} [ERROR] failed to copy {t.src_resource}: http status code: 500")
+        elif st == "Stopped":
+            lines.append(f"{iso(ex.stopped_at or ex.start)} [INFO] the job is stopped")
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,208 @@
+"""/system/gc* (garbage collection) and /system/purgeaudit* (audit-log rotation, 2.6+)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from harborops.harbor_sim.auth import require_system
+from harborops.harbor_sim.clock import iso
+from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, not_found
+from harborops.harbor_sim.jobs import AdminJob, check_cron
+from harborops.harbor_sim.query import filter_rows, parse_q, parse_sort, sort_rows
+from harborops.harbor_sim.routes import Ctx, RouteSet, empty, ok, paged, text
+
+routes = RouteSet()
+SCHEDULE_TYPES = ("Hourly", "Daily", "Weekly", "Custom", "Manual", "None", "Schedule")
+PERIODIC = {"Hourly": "0 0 * * * *", "Daily": "0 0 0 * * *", "Weekly": "0 0 0 * * 0"}
+KINDS = {"gc": ("garbage-collection", "/system/gc"), "purge": ("purge-audit", "/system/purgeaudit")}
+
+
+def _gc_params(ctx: Ctx, raw: dict[str, Any]) -> dict[str, Any]:
+    caps = ctx.inst.caps
+    params: dict[str, Any] = {
+        "delete_untagged": bool(raw.get("delete_untagged", False)),
+        "dry_run": bool(raw.get("dry_run", False)),
+    }
+    if caps.gc_workers:
+        workers = raw.get("workers", 1)
+        if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 10:
+            raise bad_request(f"workers should be integer and in range [1, 10], got {workers}")
+        params["workers"] = workers
+    if caps.gc_delete_tag:
+        params["delete_tag"] = bool(raw.get("delete_tag", False))
+    return params
+
+
+def _purge_params(ctx: Ctx, raw: dict[str, Any]) -> dict[str, Any]:
+    key = ctx.inst.caps.purge_event_key or "include_operations"
+    hours = raw.get("audit_retention_hour")
+    if not isinstance(hours, int) or isinstance(hours, bool) or not 0 < hours <= 240000:
+        raise bad_request("audit_retention_hour should be an integer in (0, 240000]")
+    kinds = raw.get(key)
+    if not isinstance(kinds, str) or not kinds:
+        raise bad_request(f"{key} is required")
+    return {"audit_retention_hour": hours, key: kinds, "dry_run": bool(raw.get("dry_run", False))}
+
+
+def _kick(ctx: Ctx, kind: str, *, create: bool) -> SimResponse:
+    """Harbor's schedule kick: Manual runs now, None removes, periodic types replace the schedule."""
+    resource, base = KINDS[kind]
+    require_system(ctx.who, resource, "create" if create else "update")
+    body = ctx.body_obj()
+    sched = body.get("schedule") or {}
+    stype = sched.get("type")
+    if stype not in SCHEDULE_TYPES:
+        raise HarborError(
+            422, f"validation failure list:\nschedule.type in body should be one of {list(SCHEDULE_TYPES)}"
+        )
+    raw_params = body.get("parameters") or {}
+    params = _gc_params(ctx, raw_params) if kind == "gc" else _purge_params(ctx, raw_params)
+    jobs = ctx.inst.jobs
+    location_id: int = 0
+    if stype == "Manual":
+        job = jobs.start_admin_job(kind, params)
+        job.log.append(f"{iso(ctx.now)} [INFO] start to run {'gc' if kind == 'gc' else 'purge audit'} in job.")
+        location_id = job.id
+    elif stype == "None":
+        jobs.schedules.pop(kind, None)
+    elif stype != "Schedule":
+        cron = str(sched.get("cron") or "")
+        if not cron:
+            raise bad_request("cron is required for a periodic schedule")
+        check_cron(cron)
+        prev = jobs.schedules.get(kind)
+        if create and prev is not None:
+            raise HarborError(409, "fail to set schedule, schedule already exists")
+        jobs.schedules[kind] = {
+            "type": stype,
+            "cron": cron,
+            "params": params,
+            "created": prev["created"] if prev else ctx.now,
+            "updated": ctx.now,
+        }
+    if not create:
+        return empty()
+    return SimResponse(201, [("Location", f"{ctx.api_root}{base}/{location_id}")])
+
+
+def _render_schedule(ctx: Ctx, kind: str) -> SimResponse:
+    s = ctx.inst.jobs.schedules.get(kind)
+    if s is None:
+        return SimResponse(200, [("Content-Type", "application/json")])
+    sched: dict[str, Any] = {"type": s["type"], "cron": s["cron"]}
+    if ctx.inst.caps.gc_stop:  # next_scheduled_time arrived with 2.6 as well
+        sched["next_scheduled_time"] = iso(ctx.now + timedelta(hours=1))
+    return ok(
+        {
+            "id": 0,
+            "job_name": "GARBAGE_COLLECTION" if kind == "gc" else "PURGE_AUDIT_LOG",
+            "job_kind": s["cron"],
+            "job_parameters": json.dumps(s["params"], sort_keys=True),
+            "schedule": sched,
+            "job_status": "",
+            "deleted": False,
+            "creation_time": iso(s["created"]),
+            "update_time": iso(s["updated"]),
+        }
+    )
+
+
+def _job(ctx: Ctx, kind: str, key: str) -> AdminJob:
+    raw = ctx.params[key]
+    job = ctx.inst.jobs.admin_jobs.get(int(raw)) if raw.isdigit() else None
+    if job is None or job.kind != kind:
+        raise not_found(f"{'GC' if kind == 'gc' else 'purge audit'} execution {raw} not found")
+    return job
+
+
+def _history(ctx: Ctx, kind: str) -> SimResponse:
+    require_system(ctx.who, KINDS[kind][0], "list")
+    rows = [ctx.inst.jobs.render_admin(j) for j in ctx.inst.jobs.admin_jobs.values() if j.kind == kind]
+    keys = ("id", "job_status", "job_kind", "creation_time", "update_time")
+    rows = filter_rows(rows, parse_q(ctx.query.get("q")), keys)
+    return paged(ctx, sort_rows(rows, parse_sort(ctx.query.get("sort"), keys) or [("id", True)]))
+
+
+# --- GC ------------------------------------------------------------------------------------------------
+@routes.get("/system/gc")
+def gc_history(ctx: Ctx) -> SimResponse:
+    return _history(ctx, "gc")
+
+
+@routes.get("/system/gc/{gc_id}")
+def gc_get(ctx: Ctx) -> SimResponse:
+    require_system(ctx.who, "garbage-collection", "read")
+    return ok(ctx.inst.jobs.render_admin(_job(ctx, "gc", "gc_id")))
+
+
+@routes.put("/system/gc/{gc_id}", feature="gc_stop")
+def gc_stop(ctx: Ctx) -> SimResponse:
+    require_system(ctx.who, "garbage-collection", "stop")
+    ctx.inst.jobs.stop_admin_job(_job(ctx, "gc", "gc_id"))
+    return empty()
+
+
+@routes.get("/system/gc/{gc_id}/log")
+def gc_log(ctx: Ctx) -> SimResponse:
+    require_system(ctx.who, "garbage-collection", "read")
+    job = _job(ctx, "gc", "gc_id")
+    return text("\n".join(job.log) + "\n")
+
+
+@routes.get("/system/gc/schedule")
+def gc_schedule(ctx: Ctx) -> SimResponse:
+    require_system(ctx.who, "garbage-collection", "read")
+    return _render_schedule(ctx, "gc")
+
+
+@routes.post("/system/gc/schedule")
+def gc_schedule_post(ctx: Ctx) -> SimResponse:
+    return _kick(ctx, "gc", create=True)
+
+
+@routes.put("/system/gc/schedule")
+def gc_schedule_put(ctx: Ctx) -> SimResponse:
+    return _kick(ctx, "gc", create=False)
+
+
+# --- purge audit ------------------------------------------------------------------------------------------
+@routes.get("/system/purgeaudit", feature="purge_audit")
+def purge_history(ctx: Ctx) -> SimResponse:
+    return _history(ctx, "purge")
+
+
+@routes.get("/system/purgeaudit/{purge_id}", feature="purge_audit")
+def purge_get(ctx: Ctx) -> SimResponse:
+    require_system(ctx.who, "purge-audit", "read")
+    return ok(ctx.inst.jobs.render_admin(_job(ctx, "purge", "purge_id")))
+
+
+@routes.put("/system/purgeaudit/{purge_id}", feature="purge_audit")
+def purge_stop(ctx: Ctx) -> SimResponse:
+    require_system(ctx.who, "purge-audit", "stop")
+    ctx.inst.jobs.stop_admin_job(_job(ctx, "purge", "purge_id"))
+    return empty()
+
+
+@routes.get("/system/purgeaudit/{purge_id}/log", feature="purge_audit")
+def purge_log(ctx: Ctx) -> SimResponse:
+    require_system(ctx.who, "purge-audit", "read")
+    return text("\n".join(_job(ctx, "purge", "purge_id").log) + "\n")
+
+
+@routes.get("/system/purgeaudit/schedule", feature="purge_audit")
+def purge_schedule(ctx: Ctx) -> SimResponse:
+    require_system(ctx.who, "purge-audit", "read")
+    return _render_schedule(ctx, "purge")
+
+
+@routes.post("/system/purgeaudit/schedule", feature="purge_audit")
+def purge_schedule_post(ctx: Ctx) -> SimResponse:
+    return _kick(ctx, "purge", create=True)
+
+
+@routes.put("/system/purgeaudit/schedule", feature="purge_audit")
+def purge_schedule_put(ctx: Ctx) -> SimResponse:
+    return _kick(ctx, "purge", create=False)
