@@ -35,4 +35,4 @@ class Command(BaseCommand):
         for key, value in options.items():
             if key in known:
                 setattr(namespace, key, value)
-        sys.exit(cli.run(namespace, self.stdout))  # type: ignore[arg-type]  (a file-like wrapper)
+        sys.exit(cli.run(namespace, self.stdout))  # type: ignore[arg-type]
