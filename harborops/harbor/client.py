@@ -72,7 +72,6 @@ class _ClientBase(
         username: str | None = None,
         password: str | None = None,
         ca_pem: str | None = None,
-        verify: bool = True,
         timeout: float = 15.0,
         connect_timeout: float = 5.0,
         version: str | None = None,
@@ -89,7 +88,7 @@ class _ClientBase(
         self.backoff = backoff
         self.request_id = request_id
         self.peek_tls = peek_tls
-        self._ssl = ssl_context(ca_pem, verify=verify)
+        self._ssl = ssl_context(ca_pem)
         self._auth = httpx.BasicAuth(username, password or "") if username else None
         self._secrets: tuple[str, ...] = (password,) if password else ()
         self._timeout = httpx.Timeout(timeout, connect=connect_timeout)

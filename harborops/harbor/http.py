@@ -78,13 +78,10 @@ def wrap_transport(transport: T, *, asynchronous: bool) -> T:
 
 
 @lru_cache(maxsize=128)
-def ssl_context(ca_pem: str | None = None, *, verify: bool = True) -> ssl.SSLContext:
-    """One SSLContext per CA bundle (PEM text) or the system CAs (None); cached, building one is slow."""
-    if not verify:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        return ctx
+def ssl_context(ca_pem: str | None = None) -> ssl.SSLContext:
+    """One verifying SSLContext per CA bundle (PEM text) or the system CAs (None); cached, building
+    one is slow. There is deliberately no way to turn verification off: an instance with a private
+    CA gets that CA as its bundle ("trust this CA" stores the presented one)."""
     if ca_pem:
         return ssl.create_default_context(cadata=ca_pem)
     return ssl.create_default_context()
@@ -157,8 +154,13 @@ def _is_refusal(exc: BaseException) -> bool:
 
 
 def peek_certificate(host: str, port: int, timeout: float = 5.0) -> tuple[str | None, str | None, dt.datetime | None]:
-    """Fetch the certificate a server presents, without verifying it: (subject, issuer, not_after)."""
-    ctx = ssl_context(verify=False)
+    """Fetch the certificate a server presents, without verifying it: (subject, issuer, not_after).
+
+    Only called after a verified handshake has already failed, to tell the operator what was
+    presented; the connection is closed right after the handshake and carries no data."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False  # reading the presented certificate, not trusting it
+    ctx.verify_mode = ssl.CERT_NONE  # (a failed verification would hide the very certificate we report)
     try:
         with (
             socket.create_connection((host, port), timeout=timeout) as sock,

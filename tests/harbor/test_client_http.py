@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from urllib.parse import unquote
 
 import httpx
@@ -192,7 +193,7 @@ def test_gc_job_parameters_never_keep_the_redis_url(fake: FakeHarbor) -> None:
 
 def test_ssl_context_is_cached_per_ca_bundle() -> None:
     assert ssl_context(None) is ssl_context(None)
-    assert ssl_context(None, verify=False) is not ssl_context(None)
+    assert ssl_context(None).verify_mode == ssl.CERT_REQUIRED and ssl_context(None).check_hostname
 
 
 def test_member_and_robot_requests(fake: FakeHarbor) -> None:
