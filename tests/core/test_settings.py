@@ -104,8 +104,8 @@ def test_embedded_sqlite_uses_wal_immediate_and_a_busy_timeout():
 
 
 def _check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith("HARBOROPS_") and k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    dropped = {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in os.environ.items() if not k.startswith("HARBOROPS_") and k not in dropped}
     return subprocess.run([str(VENV_BIN / "python"), "manage.py", "check", *args], cwd=REPO,
                           env={**base, "DJANGO_SETTINGS_MODULE": "harborops.settings", **env},
                           capture_output=True, text=True)
