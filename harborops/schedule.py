@@ -28,6 +28,10 @@ SYSTEM_SCHEDULES: list[ScheduleEntry] = [
                   "harborops.core.tasks.reap_stale_jobs", 50),
     ScheduleEntry("Purge old job logs", "HARBOROPS_JOB_PURGE_CRON", "17 3 * * *",
                   "harborops.core.tasks.purge_old_jobs", 23 * 3600),
+    ScheduleEntry("Sweep fleet health", "HARBOROPS_SWEEP_CRON", "* * * * *",
+                  "harborops.fleet.tasks.sweep_fleet", 50),
+    ScheduleEntry("Purge old health snapshots", "HARBOROPS_SNAPSHOT_PURGE_CRON", "41 3 * * *",
+                  "harborops.fleet.tasks.purge_snapshots", 23 * 3600),
 ]
 
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "harborops.core",
     "harborops.audit",
+    "harborops.fleet",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,12 @@ CELERY_TIMEZONE = TIME_ZONE
 JOB_HEARTBEAT_SECONDS = envint("HARBOROPS_JOB_HEARTBEAT_SECONDS", 10)
 JOB_STALE_AFTER_SECONDS = envint("HARBOROPS_JOB_STALE_AFTER_SECONDS", 120)
 JOB_LOG_RETENTION_DAYS = envint("HARBOROPS_JOB_LOG_RETENTION_DAYS", 90)
+
+# --- Fleet ----------------------------------------------------------------------------------
+FLEET_SWEEP_CHUNK = envint("HARBOROPS_SWEEP_CHUNK", 200)            # instances per sweep task
+FLEET_SWEEP_CONCURRENCY = envint("HARBOROPS_SWEEP_CONCURRENCY", 100)  # requests in flight per task
+FLEET_SWEEP_TIMEOUT = envint("HARBOROPS_SWEEP_TIMEOUT", 10)          # seconds per call; no retries
+FLEET_SNAPSHOT_RETENTION_DAYS = envint("HARBOROPS_SNAPSHOT_RETENTION_DAYS", 14)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

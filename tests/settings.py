@@ -5,9 +5,7 @@ from __future__ import annotations
 from harborops.settings import *  # noqa: F403
 from harborops.settings import INSTALLED_APPS, STORAGES
 
-# harborops.fleet until the lead adds it to harborops/settings.py (then this line is a no-op).
-INSTALLED_APPS = [*INSTALLED_APPS, *(["harborops.fleet"] if "harborops.fleet" not in INSTALLED_APPS else []),
-                  "tests.testapp"]
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
 # Personas are created in almost every test: hash their passwords fast.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests do not run collectstatic: serve static files without the manifest.

@@ -47,7 +47,8 @@ def test_env_helpers(monkeypatch, tmp_path: Path):
 
 @pytest.mark.parametrize(("env", "expected_names"), [
     ({}, {SYSTEM_PREFIX + e.name for e in SYSTEM_SCHEDULES}),
-    ({"HARBOROPS_REAPER_CRON": "disable"}, {SYSTEM_PREFIX + "Purge old job logs"}),
+    ({"HARBOROPS_REAPER_CRON": "disable"},
+     {SYSTEM_PREFIX + e.name for e in SYSTEM_SCHEDULES} - {SYSTEM_PREFIX + "Reap jobs whose worker died"}),
     ({"HARBOROPS_REAPER_CRON": "*/5 * * * *"}, {SYSTEM_PREFIX + e.name for e in SYSTEM_SCHEDULES}),
 ])
 def test_the_beat_schedule_is_data_from_env(env: dict[str, str], expected_names: set[str]):

@@ -1,0 +1,1 @@
+"""Fleet services: ``inventory`` (instances, audited) and ``sweep`` (health polling)."""
