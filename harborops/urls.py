@@ -9,6 +9,7 @@ from harborops.core.views.ops import healthz, metrics_view
 api_patterns: list[URLPattern | URLResolver] = [
     path("", include("harborops.core.api.urls")),
     path("", include("harborops.audit.api.urls")),
+    path("", include("harborops.fleet.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from harborops.audit.models import ActionLogEntry
 from harborops.core.models import ApiToken, JobRun
+from harborops.fleet.models import Instance
 from tests.support.fixtures import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
@@ -110,6 +111,28 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
     "audit-api:actionlog-detail": ("/api/action-log/{action}/", {
         "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
         "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    # Fleet API: instances and credentials are admin's; a sweep is operator's.
+    "fleet-api:instance-list": ("/api/fleet/instances/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "fleet-api:instance-detail": ("/api/fleet/instances/{instance}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 400",
+        "PATCH": "401 403 403 403 200", "DELETE": "401 403 403 403 204"}),
+    "fleet-api:instance-sweep": ("/api/fleet/instances/{instance}/sweep/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "fleet-api:instance-sweep-all": ("/api/fleet/instances/sweep/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "fleet-api:instance-snapshots": ("/api/fleet/instances/{instance}/snapshots/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "fleet-api:instance-status-changes": ("/api/fleet/instances/{instance}/status-changes/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "fleet-api:instance-test-connection": ("/api/fleet/instances/test-connection/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
 }
 
 
@@ -149,7 +172,9 @@ def _objects(user: User | None) -> dict[str, int]:
     other = User.objects.create_user("someone-else")
     owner = user or other
     token, _ = ApiToken.issue(owner, "matrix")
-    return {"job": job.pk, "action": action.pk, "other_user": other.pk, "own_token": token.pk}
+    instance = Instance.objects.create(name="matrix", url="http://127.0.0.1:9/h/1", username="admin", password="x")
+    return {"job": job.pk, "action": action.pk, "other_user": other.pk, "own_token": token.pk,
+            "instance": instance.pk}
 
 
 @pytest.mark.parametrize("route", sorted(MATRIX))

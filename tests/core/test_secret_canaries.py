@@ -17,6 +17,7 @@ from harborops.core.actor import Actor
 from harborops.core.jobs import start_job
 from harborops.core.jobs.runner import execute
 from harborops.core.models import ApiToken, JobLogLine, JobRun
+from harborops.fleet.models import Instance
 from tests.core.test_route_matrix import MATRIX
 from tests.support import jobkinds  # noqa: F401
 from tests.testapp.models import Vault
@@ -26,6 +27,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 CANARIES = {
     "user password": "Canary-Passw0rd-7f3a9",
     "encrypted secret (Harbor password stand-in)": "Canary-Harbor-Secret-91bd",
+    "Harbor instance password": "Canary-Instance-Pass-3c77",
 }
 
 
@@ -46,6 +48,19 @@ def plant(alice: User) -> dict[str, str]:
         job = start_job("test.use_vault", actor=Actor.system("pytest"), params={"vault": vault.pk})
     execute(job.pk)
     canaries["API token secret part"] = key.split("_", 2)[2]
+    admin_api = APIClient()
+    admin_api.force_login(alice)
+    created = admin_api.post("/api/fleet/instances/", {
+        "name": "eu-1", "url": "http://127.0.0.1:9/h/1", "username": "admin",
+        "password": canaries["Harbor instance password"]}, format="json")
+    assert created.status_code == 201
+    check = admin_api.post("/api/fleet/instances/test-connection/", {
+        "url": "http://127.0.0.1:9", "username": "admin", "password": canaries["Harbor instance password"]},
+        format="json")
+    assert check.status_code == 200 and check.json()["ok"] is False
+    from harborops.fleet.tasks import sweep_chunk
+
+    sweep_chunk([Instance.objects.get(name="eu-1").pk])  # fails (nothing listens): the error must not leak
     return canaries
 
 
@@ -64,7 +79,8 @@ def test_no_canary_appears_anywhere(alice: User, bob: User, vera: User, caplog):
 
     objects = {"job": job.pk, "action": ActionLogEntry.objects.first().pk,  # type: ignore[union-attr]
                "other_user": User.objects.get(username="carol").pk,
-               "own_token": ApiToken.objects.first().pk}  # type: ignore[union-attr]
+               "own_token": ApiToken.objects.first().pk,  # type: ignore[union-attr]
+               "instance": Instance.objects.get(name="eu-1").pk}
     for user in (alice, bob, vera):
         client = Client()
         client.force_login(user)

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from harborops.fleet.models import HealthSnapshot, Instance, StatusChange
+
+
+class InstanceSerializer(serializers.ModelSerializer[Instance]):
+    """Credentials are write-only: ``password`` is accepted, never returned (``has_password`` says
+    whether one is stored). A blank or absent password on update keeps the stored one."""
+
+    password = serializers.CharField(write_only=True, required=False, allow_blank=True, trim_whitespace=False,
+                                     style={"input_type": "password"})
+    has_password = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Instance
+        fields = ("id", "name", "url", "labels", "credential_kind", "username", "password", "has_password",
+                  "ca_bundle", "notes", "enabled", "ha_group", "status", "status_since", "last_seen_at",
+                  "last_swept_at", "version", "latency_ms", "storage_total", "storage_free",
+                  "unhealthy_components", "statistics", "error_kind", "error_message")
+        read_only_fields = ("status", "status_since", "last_seen_at", "last_swept_at", "version", "latency_ms",
+                            "storage_total", "storage_free", "unhealthy_components", "statistics", "error_kind",
+                            "error_message")
+
+    def get_has_password(self, instance: Instance) -> bool:
+        return bool(instance.password)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None and not attrs.get("password"):
+            raise serializers.ValidationError({"password": "required for a new instance"})
+        return attrs
+
+
+class HealthSnapshotSerializer(serializers.ModelSerializer[HealthSnapshot]):
+    class Meta:
+        model = HealthSnapshot
+        fields = ("id", "taken_at", "status", "latency_ms", "version", "components", "storage_total",
+                  "storage_free", "statistics", "job_queues", "error_kind", "error")
+
+
+class StatusChangeSerializer(serializers.ModelSerializer[StatusChange]):
+    class Meta:
+        model = StatusChange
+        fields = ("id", "at", "from_status", "to_status", "reason")
+
+
+class ConnectionTestSerializer(serializers.Serializer[dict[str, Any]]):
+    url = serializers.URLField()
+    username = serializers.CharField()
+    password = serializers.CharField(write_only=True, trim_whitespace=False)
+    ca_bundle = serializers.CharField(required=False, allow_blank=True, default="")

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from rest_framework.routers import DefaultRouter
+
+from harborops.fleet.api.views import InstanceViewSet
+
+app_name = "fleet-api"
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("fleet/instances", InstanceViewSet, basename="instance")
+urlpatterns = router.urls

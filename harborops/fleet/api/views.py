@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from harborops.core.actor import Actor
+from harborops.core.api.serializers import JobRunSerializer
+from harborops.core.roles import ADMIN, OPERATOR
+from harborops.fleet.api.serializers import (
+    ConnectionTestSerializer,
+    HealthSnapshotSerializer,
+    InstanceSerializer,
+    StatusChangeSerializer,
+)
+from harborops.fleet.filtersets import InstanceFilterSet
+from harborops.fleet.models import HealthSnapshot, Instance, StatusChange
+from harborops.fleet.services import inventory
+from harborops.fleet.tasks import start_sweep
+
+
+def _actor(request: Request) -> Actor:
+    return Actor.from_request(request._request)
+
+
+def _django_errors(exc: DjangoValidationError) -> serializers.ValidationError:
+    return serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+
+
+class InstanceViewSet(viewsets.ModelViewSet[Instance]):
+    """Harbor instances. Reading needs viewer; adding, changing and deleting instances (and their
+    credentials) needs admin; a sweep needs operator."""
+
+    queryset = Instance.objects.select_related("ha_group").order_by("name")
+    serializer_class = InstanceSerializer
+    filterset_class = InstanceFilterSet
+    write_role = ADMIN
+
+    def perform_create(self, serializer: InstanceSerializer) -> None:  # type: ignore[override]
+        try:
+            serializer.instance = inventory.create_instance(actor=_actor(self.request), **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise _django_errors(exc) from None
+
+    def perform_update(self, serializer: InstanceSerializer) -> None:  # type: ignore[override]
+        assert serializer.instance is not None
+        try:
+            serializer.instance = inventory.update_instance(serializer.instance, actor=_actor(self.request),
+                                                            **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise _django_errors(exc) from None
+
+    def perform_destroy(self, instance: Instance) -> None:
+        inventory.delete_instance(instance, actor=_actor(self.request))
+
+    @extend_schema(request=None, responses={202: JobRunSerializer})
+    @action(detail=True, methods=["post"], write_role=OPERATOR)
+    def sweep(self, request: Request, pk: str | None = None) -> Response:
+        job = start_sweep(actor=_actor(request), instance=self.get_object())
+        return Response(JobRunSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: JobRunSerializer})
+    @action(detail=False, methods=["post"], url_path="sweep", url_name="sweep-all", write_role=OPERATOR)
+    def sweep_all(self, request: Request) -> Response:
+        job = start_sweep(actor=_actor(request))
+        return Response(JobRunSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=HealthSnapshotSerializer(many=True))
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def snapshots(self, request: Request, pk: str | None = None) -> Response:
+        page = self.paginate_queryset(HealthSnapshot.objects.filter(instance=self.get_object()).order_by("-taken_at"))  # type: ignore[arg-type]
+        return self.get_paginated_response(HealthSnapshotSerializer(page, many=True).data)
+
+    @extend_schema(responses=StatusChangeSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="status-changes", filterset_class=None)
+    def status_changes(self, request: Request, pk: str | None = None) -> Response:
+        page = self.paginate_queryset(StatusChange.objects.filter(instance=self.get_object()).order_by("-at"))  # type: ignore[arg-type]
+        return self.get_paginated_response(StatusChangeSerializer(page, many=True).data)
+
+    @extend_schema(request=ConnectionTestSerializer, responses={200: dict})
+    @action(detail=False, methods=["post"], url_path="test-connection", filterset_class=None)
+    def test_connection(self, request: Request) -> Response:
+        """Says exactly what is wrong: DNS, refused, timeout, TLS (with the presented certificate),
+        401, not a Harbor, unsupported version."""
+        data: dict[str, Any] = ConnectionTestSerializer(data=request.data).run_validation(request.data)
+        check = inventory.check_connection(data["url"], data["username"], data["password"], data["ca_bundle"])
+        return Response(asdict(check))
