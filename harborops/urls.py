@@ -18,6 +18,7 @@ api_patterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("", include("harborops.core.urls")),
     path("audit/", include("harborops.audit.urls")),
+    path("fleet/", include("harborops.fleet.urls")),
     path("api/", include(api_patterns)),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

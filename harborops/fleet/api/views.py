@@ -65,7 +65,7 @@ class InstanceViewSet(viewsets.ModelViewSet[Instance]):
         job = start_sweep(actor=_actor(request), instance=self.get_object())
         return Response(JobRunSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=None, responses={202: JobRunSerializer})
+    @extend_schema(request=None, responses={202: JobRunSerializer}, operation_id="fleet_instances_sweep_all")
     @action(detail=False, methods=["post"], url_path="sweep", url_name="sweep-all", write_role=OPERATOR)
     def sweep_all(self, request: Request) -> Response:
         job = start_sweep(actor=_actor(request))

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from harborops.fleet import views
+
+app_name = "fleet"
+urlpatterns = [
+    path("", views.instance_list, name="instance_list"),
+    path("add/", views.instance_create, name="instance_create"),
+    path("sweep/", views.fleet_sweep, name="fleet_sweep"),
+    path("<int:pk>/", views.instance_detail, name="instance_detail"),
+    path("<int:pk>/edit/", views.instance_edit, name="instance_edit"),
+    path("<int:pk>/delete/", views.instance_delete, name="instance_delete"),
+    path("<int:pk>/sweep/", views.instance_sweep, name="instance_sweep"),
+]
