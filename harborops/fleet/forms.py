@@ -9,7 +9,7 @@ from harborops.core.forms import SecretField
 from harborops.fleet.models import Instance
 
 
-class InstanceForm(forms.ModelForm):  # type: ignore[type-arg]
+class InstanceForm(forms.ModelForm[Instance]):
     password = SecretField(label="Password or robot secret")
     labels_text = forms.CharField(
         label="Labels", required=False, widget=forms.TextInput(attrs={"placeholder": "env=prod, region=eu"}),
