@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from harborops.fleet.models import HealthSnapshot
@@ -18,8 +18,6 @@ class TimelineChart:
     latency_points: str
     max_latency: int
     storage_points: str  # used storage in % of total, 0 at the bottom
-
-
 
 def timeline(snapshots: Sequence[HealthSnapshot], width: int = 900, height: int = 120) -> TimelineChart | None:
     """Status as coloured bars along time, latency as a line above them (oldest left)."""
@@ -43,3 +41,26 @@ def timeline(snapshots: Sequence[HealthSnapshot], width: int = 900, height: int 
             storage.append(f"{x + step / 2:.1f},{(height - 10) - used * (height - 20):.1f}")
         del i
     return TimelineChart(width, height, bars, " ".join(points), max_latency, " ".join(storage))
+
+
+@dataclass
+class VersionBar:
+    version: str
+    count: int
+    percent: int
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    digits = version.lstrip("v").split("-")[0].split(".")
+    return tuple(int(d) if d.isdigit() else -1 for d in digits)
+
+
+def version_bars(counts: Iterable[tuple[str, int]]) -> list[VersionBar]:
+    """Instances per Harbor release (build suffix dropped), newest first: the fleet's version drift."""
+    merged: dict[str, int] = {}
+    for version, n in counts:
+        key = version.split("-")[0] if version else "unknown"
+        merged[key] = merged.get(key, 0) + n
+    top = max(merged.values(), default=1)
+    ordered = sorted(merged, key=lambda v: (v != "unknown", _version_key(v)), reverse=True)
+    return [VersionBar(v, merged[v], round(100 * merged[v] / top)) for v in ordered]

@@ -6,10 +6,11 @@ from typing import Any
 from django import forms
 
 from harborops.core.forms import SecretField
-from harborops.fleet.models import Instance
+from harborops.fleet.models import HAGroup, Instance
 
 
-class InstanceForm(forms.ModelForm[Instance]):
+class InstanceForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https", help_text="Base URL, e.g. https://harbor.example.com")
     password = SecretField(label="Password or robot secret")
     labels_text = forms.CharField(
         label="Labels", required=False, widget=forms.TextInput(attrs={"placeholder": "env=prod, region=eu"}),
@@ -47,3 +48,56 @@ class InstanceForm(forms.ModelForm[Instance]):
 
     def labels_json(self) -> str:
         return json.dumps(self.cleaned_data.get("labels_text", {}))
+
+
+class ConnectionTestForm(forms.Form):
+    """What the "Test connection" button sends (the instance form's fields, read loosely)."""
+
+    url = forms.URLField(assume_scheme="https")
+    username = forms.CharField()
+    password = forms.CharField(required=False, strip=False)
+    ca_bundle = forms.CharField(required=False)
+    trusted_pem = forms.CharField(required=False)
+
+
+class HAGroupForm(forms.ModelForm):
+    members = forms.ModelMultipleChoiceField(
+        queryset=Instance.objects.order_by("name"), widget=forms.CheckboxSelectMultiple,
+        help_text="Two or more instances that serve the hostname; an instance belongs to one group at most.")
+
+    class Meta:
+        model = HAGroup
+        fields = ("name", "hostname", "mode", "notes")
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["members"].initial = list(self.instance.instances.values_list("pk", flat=True))
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(required=False, help_text="CSV or YAML")
+    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+                           label="…or paste it here")
+    format = forms.ChoiceField(choices=(("", "guess from the content"), ("csv", "CSV"), ("yaml", "YAML")),
+                               required=False)
+    dry_run = forms.BooleanField(required=False, initial=True, label="Check only (import nothing)")
+
+    MAX_BYTES = 5 * 1024 * 1024
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("file")
+        if upload is not None:
+            if upload.size > self.MAX_BYTES:
+                raise forms.ValidationError("the file is larger than 5 MB")
+            try:
+                data["content"] = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise forms.ValidationError("the file is not UTF-8 text") from None
+        else:
+            data["content"] = data.get("text") or ""
+        if not data["content"].strip():
+            raise forms.ValidationError("choose a file or paste its content")
+        return data

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from collections import Counter
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -13,9 +12,9 @@ from harborops.core.permissions import role_required
 from harborops.core.roles import ADMIN, OPERATOR, VIEWER
 from harborops.fleet import charts
 from harborops.fleet.filtersets import InstanceFilterSet
-from harborops.fleet.forms import InstanceForm
-from harborops.fleet.models import HealthSnapshot, Instance, StatusChange
-from harborops.fleet.services import inventory
+from harborops.fleet.forms import ConnectionTestForm, HAGroupForm, ImportForm, InstanceForm
+from harborops.fleet.models import HAGroup, HealthSnapshot, Instance, StatusChange
+from harborops.fleet.services import ha_groups, importer, inventory
 from harborops.fleet.tasks import start_sweep
 
 SORTS = {"name": "name", "status": "status", "version": "version", "latency": "latency_ms",
@@ -29,13 +28,12 @@ def instance_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     instances = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
     sort = request.GET.get("sort", "name")
     instances = instances.order_by(SORTS.get(sort, "name"), "name")
-    everything = Instance.objects.values_list("status", "version")
-    counts = Counter(status for status, _ in everything)
-    versions = Counter((v.split("-")[0] or "unknown") for _, v in everything)
-    query = request.GET.copy()
-    context = {"instances": instances, "filter": filterset, "sort": sort, "query": query.urlencode(),
+    counts = dict(Instance.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    context = {"instances": instances, "filter": filterset, "sort": sort, "query": request.GET.urlencode(),
                "counts": [(s, counts.get(s, 0)) for s in Instance.Status.values],
-               "versions": sorted(versions.items()), "total": sum(counts.values())}
+               "versions": charts.version_bars(Instance.objects.values_list("version").annotate(n=Count("pk"))
+                                               .values_list("version", "n")),
+               "total": sum(counts.values())}
     if request.htmx:
         return render(request, "fleet/htmx/instance_rows.html", context)
     return render(request, "fleet/instance_list.html", context)
@@ -67,11 +65,6 @@ def _save(request: AuthenticatedHttpRequest, form: InstanceForm, instance: Insta
 def instance_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = InstanceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        check = None
-        if "test" in request.POST:
-            check = inventory.check_connection(form.cleaned_data["url"], form.cleaned_data["username"],
-                                               form.cleaned_data.get("password") or "", form.cleaned_data["ca_bundle"])
-            return render(request, "fleet/instance_form.html", {"form": form, "check": check})
         instance = _save(request, form, None)
         if instance is not None:
             messages.success(request, f"Instance {instance.name} added; it is swept within a minute.")
@@ -84,11 +77,6 @@ def instance_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     instance = get_object_or_404(Instance, pk=pk)
     form = InstanceForm(request.POST or None, instance=Instance.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
-        if "test" in request.POST:
-            check = inventory.check_connection(form.cleaned_data["url"], form.cleaned_data["username"],
-                                               form.cleaned_data.get("password") or instance.password,
-                                               form.cleaned_data["ca_bundle"])
-            return render(request, "fleet/instance_form.html", {"form": form, "check": check, "instance": instance})
         saved = _save(request, form, instance)
         if saved is not None:
             messages.success(request, f"Instance {saved.name} saved.")
@@ -114,3 +102,83 @@ def instance_sweep(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def fleet_sweep(request: AuthenticatedHttpRequest) -> HttpResponse:
     job = start_sweep(actor=Actor.from_request(request))
     return redirect("core:job_detail", job.pk)
+
+
+@role_required(ADMIN, methods=("POST",))
+def connection_test(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
+    """The form's "Test connection" (htmx): says exactly what is wrong. With ``trusted_pem`` (the
+    "Trust this CA" button) the proposed CA goes into the form's CA field (out-of-band swap) and is
+    tested at once; it is stored only when the operator saves the form."""
+    stored = get_object_or_404(Instance, pk=pk) if pk is not None else None
+    form = ConnectionTestForm(request.POST)
+    if not form.is_valid():
+        return render(request, "fleet/htmx/connection_check.html", {"form_errors": form.errors})
+    data = form.cleaned_data
+    ca = data["trusted_pem"] or data["ca_bundle"]
+    password = data["password"] or (stored.password if stored else "")
+    check = inventory.check_connection(data["url"], data["username"], password, ca)
+    return render(request, "fleet/htmx/connection_check.html",
+                  {"check": check, "new_ca": data["trusted_pem"] if check.ok else ""})
+
+
+@role_required(VIEWER)
+def hagroup_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    groups = HAGroup.objects.prefetch_related("instances").order_by("name")
+    return render(request, "fleet/hagroup_list.html", {"groups": groups})
+
+
+def _hagroup_form(request: AuthenticatedHttpRequest, group: HAGroup | None) -> HttpResponse:
+    form = HAGroupForm(request.POST or None, instance=group)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: form.cleaned_data[k] for k in HAGroupForm.Meta.fields}
+        actor = Actor.from_request(request)
+        try:
+            if group is None:
+                group = ha_groups.create_group(actor=actor, members=form.cleaned_data["members"], **fields)
+            else:
+                group = ha_groups.update_group(HAGroup.objects.get(pk=group.pk), actor=actor,
+                                               members=form.cleaned_data["members"], **fields)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"HA group {group.name} saved.")
+            return redirect("fleet:hagroup_list")
+    return render(request, "fleet/hagroup_form.html", {"form": form, "group": group})
+
+
+@role_required(ADMIN, methods=("GET", "POST"))
+def hagroup_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return _hagroup_form(request, None)
+
+
+@role_required(ADMIN, methods=("GET", "POST"))
+def hagroup_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _hagroup_form(request, get_object_or_404(HAGroup, pk=pk))
+
+
+@role_required(ADMIN, methods=("POST",))
+def hagroup_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    group = get_object_or_404(HAGroup, pk=pk)
+    ha_groups.delete_group(group, actor=Actor.from_request(request))
+    messages.success(request, f"HA group {group.name} removed; its instances stay in the fleet.")
+    return redirect("fleet:hagroup_list")
+
+
+@role_required(ADMIN, methods=("GET", "POST"))
+def instance_import(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result, parse_error = None, ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            rows = importer.parse(form.cleaned_data["content"], form.cleaned_data["format"])
+        except ValueError as exc:
+            parse_error = str(exc)
+        else:
+            result = importer.import_instances(rows, actor=Actor.from_request(request),
+                                               dry_run=form.cleaned_data["dry_run"])
+            if result.applied:
+                messages.success(request, f"Imported: {len(result.created)} added, {len(result.updated)} updated, "
+                                          f"{len(result.unchanged)} unchanged.")
+                return redirect("fleet:instance_list")
+    return render(request, "fleet/instance_import.html", {"form": form, "result": result, "parse_error": parse_error})

@@ -39,6 +39,7 @@ __all__ = (
     "install_transport_wrapper",
     "map_transport_error",
     "peek_certificate",
+    "presented_certificate",
     "remove_transport_wrapper",
     "ssl_context",
     "sync_transport",
@@ -153,8 +154,8 @@ def _is_refusal(exc: BaseException) -> bool:
     return any(isinstance(x, ConnectionRefusedError | ConnectionResetError | socket.gaierror) for x in _chain(exc))
 
 
-def peek_certificate(host: str, port: int, timeout: float = 5.0) -> tuple[str | None, str | None, dt.datetime | None]:
-    """Fetch the certificate a server presents, without verifying it: (subject, issuer, not_after).
+def presented_certificate(host: str, port: int, timeout: float = 5.0) -> bytes | None:
+    """The DER certificate a server presents, read without verifying it (None when unreachable).
 
     Only called after a verified handshake has already failed, to tell the operator what was
     presented; the connection is closed right after the handshake and carries no data."""
@@ -166,9 +167,14 @@ def peek_certificate(host: str, port: int, timeout: float = 5.0) -> tuple[str | 
             socket.create_connection((host, port), timeout=timeout) as sock,
             ctx.wrap_socket(sock, server_hostname=host) as tls,
         ):
-            der = tls.getpeercert(binary_form=True)
+            return tls.getpeercert(binary_form=True) or None
     except OSError:
-        return (None, None, None)
+        return None
+
+
+def peek_certificate(host: str, port: int, timeout: float = 5.0) -> tuple[str | None, str | None, dt.datetime | None]:
+    """(subject, issuer, not_after) of the certificate a server presents, unverified."""
+    der = presented_certificate(host, port, timeout)
     if not der:
         return (None, None, None)
     try:

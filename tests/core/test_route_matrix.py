@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from harborops.audit.models import ActionLogEntry
 from harborops.core.models import ApiToken, JobRun
-from harborops.fleet.models import Instance
+from harborops.fleet.models import HAGroup, Instance
 from tests.support.fixtures import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
@@ -95,6 +95,27 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
     "fleet:fleet_sweep": ("/fleet/sweep/", {
         "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "fleet:instance_import": ("/fleet/import/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "fleet:connection_test": ("/fleet/test-connection/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "fleet:instance_connection_test": ("/fleet/{instance}/test-connection/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "fleet:hagroup_list": ("/fleet/ha-groups/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "fleet:hagroup_create": ("/fleet/ha-groups/add/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "fleet:hagroup_edit": ("/fleet/ha-groups/{hagroup}/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "fleet:hagroup_delete": ("/fleet/ha-groups/{hagroup}/delete/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     # REST API: 401 without credentials (DRF, Token scheme), 403 without the role.
     "api-schema": ("/api/schema/", {
         "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
@@ -154,6 +175,15 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
     "fleet-api:instance-test-connection": ("/api/fleet/instances/test-connection/", {
         "GET": "401 403 405 405 405", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
         "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "fleet-api:instance-import": ("/api/fleet/instances/import/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "fleet-api:hagroup-list": ("/api/fleet/ha-groups/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "fleet-api:hagroup-detail": ("/api/fleet/ha-groups/{hagroup}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 400",
+        "PATCH": "401 403 403 403 200", "DELETE": "401 403 403 403 204"}),
 }
 
 
@@ -193,9 +223,13 @@ def _objects(user: User | None) -> dict[str, int]:
     other = User.objects.create_user("someone-else")
     owner = user or other
     token, _ = ApiToken.issue(owner, "matrix")
-    instance = Instance.objects.create(name="matrix", url="http://127.0.0.1:9/h/1", username="admin", password="x")
+    hagroup = HAGroup.objects.create(name="matrix-ha")
+    instance = Instance.objects.create(name="matrix", url="http://127.0.0.1:9/h/1", username="admin", password="x",
+                                       ha_group=hagroup)
+    Instance.objects.create(name="matrix-2", url="http://127.0.0.1:9/h/2", username="admin", password="x",
+                            ha_group=hagroup)
     return {"job": job.pk, "action": action.pk, "other_user": other.pk, "own_token": token.pk,
-            "instance": instance.pk}
+            "instance": instance.pk, "hagroup": hagroup.pk}
 
 
 @pytest.mark.parametrize("route", sorted(MATRIX))

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from harborops.fleet.models import HealthSnapshot, Instance, StatusChange
+from harborops.fleet.models import HAGroup, HealthSnapshot, Instance, StatusChange
 
 
 class InstanceSerializer(serializers.ModelSerializer[Instance]):
@@ -52,3 +52,26 @@ class ConnectionTestSerializer(serializers.Serializer[dict[str, Any]]):
     username = serializers.CharField()
     password = serializers.CharField(write_only=True, trim_whitespace=False)
     ca_bundle = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class HAGroupSerializer(serializers.ModelSerializer[HAGroup]):
+    members = serializers.SlugRelatedField(slug_field="name", many=True, queryset=Instance.objects.all(),
+                                           source="instances", help_text="instance names (two or more)")
+
+    class Meta:
+        model = HAGroup
+        fields = ("id", "name", "hostname", "mode", "notes", "members")
+
+
+class ImportSerializer(serializers.Serializer[dict[str, Any]]):
+    content = serializers.CharField(help_text="CSV or YAML text", trim_whitespace=False)
+    format = serializers.ChoiceField(choices=("", "csv", "yaml"), default="", required=False)
+    dry_run = serializers.BooleanField(default=False, required=False)
+
+
+class ImportResultSerializer(serializers.Serializer[dict[str, Any]]):
+    created = serializers.ListField(child=serializers.CharField())
+    updated = serializers.ListField(child=serializers.CharField())
+    unchanged = serializers.ListField(child=serializers.CharField())
+    errors = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
+    applied = serializers.BooleanField()

@@ -15,13 +15,16 @@ from harborops.core.api.serializers import JobRunSerializer
 from harborops.core.roles import ADMIN, OPERATOR
 from harborops.fleet.api.serializers import (
     ConnectionTestSerializer,
+    HAGroupSerializer,
     HealthSnapshotSerializer,
+    ImportResultSerializer,
+    ImportSerializer,
     InstanceSerializer,
     StatusChangeSerializer,
 )
 from harborops.fleet.filtersets import InstanceFilterSet
-from harborops.fleet.models import HealthSnapshot, Instance, StatusChange
-from harborops.fleet.services import inventory
+from harborops.fleet.models import HAGroup, HealthSnapshot, Instance, StatusChange
+from harborops.fleet.services import ha_groups, importer, inventory
 from harborops.fleet.tasks import start_sweep
 
 
@@ -91,3 +94,45 @@ class InstanceViewSet(viewsets.ModelViewSet[Instance]):
         data: dict[str, Any] = ConnectionTestSerializer(data=request.data).run_validation(request.data)
         check = inventory.check_connection(data["url"], data["username"], data["password"], data["ca_bundle"])
         return Response(asdict(check))
+
+    @extend_schema(request=ImportSerializer, responses={200: ImportResultSerializer, 400: ImportResultSerializer})
+    @action(detail=False, methods=["post"], url_path="import", url_name="import", filterset_class=None)
+    def bulk_import(self, request: Request) -> Response:
+        """CSV or YAML; all rows or none (400 with per-row errors). ``dry_run`` checks only."""
+        data: dict[str, Any] = ImportSerializer(data=request.data).run_validation(request.data)
+        try:
+            rows = importer.parse(data["content"], data.get("format", ""))
+        except ValueError as exc:
+            raise serializers.ValidationError({"content": [str(exc)]}) from None
+        result = importer.import_instances(rows, actor=_actor(request), dry_run=data.get("dry_run", False))
+        return Response(asdict(result), status=status.HTTP_400_BAD_REQUEST if result.errors else status.HTTP_200_OK)
+
+
+class HAGroupViewSet(viewsets.ModelViewSet[HAGroup]):
+    """HA groups: two or more instances serving one hostname. Viewer reads; admin writes."""
+
+    queryset = HAGroup.objects.prefetch_related("instances").order_by("name")
+    serializer_class = HAGroupSerializer
+    write_role = ADMIN
+    filterset_fields = ("mode",)
+
+    def perform_create(self, serializer: HAGroupSerializer) -> None:  # type: ignore[override]
+        data = dict(serializer.validated_data)
+        members = data.pop("instances")
+        try:
+            serializer.instance = ha_groups.create_group(actor=_actor(self.request), members=members, **data)
+        except DjangoValidationError as exc:
+            raise _django_errors(exc) from None
+
+    def perform_update(self, serializer: HAGroupSerializer) -> None:  # type: ignore[override]
+        assert serializer.instance is not None
+        data = dict(serializer.validated_data)
+        members = data.pop("instances", None)
+        try:
+            serializer.instance = ha_groups.update_group(serializer.instance, actor=_actor(self.request),
+                                                         members=members, **data)
+        except DjangoValidationError as exc:
+            raise _django_errors(exc) from None
+
+    def perform_destroy(self, instance: HAGroup) -> None:
+        ha_groups.delete_group(instance, actor=_actor(self.request))

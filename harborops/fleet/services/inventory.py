@@ -7,7 +7,7 @@ import hashlib
 import ipaddress
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +17,7 @@ from django.db import transaction
 from harborops.audit.services import record
 from harborops.core.actor import Actor
 from harborops.fleet.models import HAGroup, Instance
+from harborops.fleet.services import trust
 from harborops.harbor import errors as e
 
 __all__ = ("ConnectionCheck", "check_connection", "create_instance", "delete_instance", "test_connection",
@@ -171,7 +172,7 @@ def check_connection(url: str, username: str, password: str, ca_pem: str = "", *
         try:
             health = h.health()
         except e.TLSError as exc:
-            return _tls(exc)
+            return _tls(exc, trust.find_trust_candidate(url, timeout=min(timeout, 5.0)))
         except e.Timeout as exc:
             return ConnectionCheck(False, "timeout", f"no answer from {host}:{port} within {timeout:g}s ({exc})")
         except e.Unreachable as exc:
@@ -206,9 +207,10 @@ def check_connection(url: str, username: str, password: str, ca_pem: str = "", *
                            details={"health": health.status, "spec": caps.spec_name})
 
 
-def _tls(exc: e.TLSError) -> ConnectionCheck:
+def _tls(exc: e.TLSError, candidate: trust.TrustCandidate | None) -> ConnectionCheck:
     details: dict[str, Any] = {"subject": exc.subject, "issuer": exc.issuer,
-                               "not_after": exc.not_after.isoformat() if exc.not_after else None}
+                               "not_after": exc.not_after.isoformat() if exc.not_after else None,
+                               "trust_ca": asdict(candidate) if candidate else None}
     message = f"TLS handshake failed: {exc.message}"
     if exc.subject or exc.issuer:
         message += f"; the server presented subject {exc.subject!r} issued by {exc.issuer!r}"
