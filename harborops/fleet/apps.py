@@ -11,3 +11,7 @@ class FleetConfig(AppConfig):
     def ready(self) -> None:
         # Registers the "fleet.sweep" job kind in every process that loads the app (web and workers).
         import harborops.fleet.tasks  # noqa: F401
+        from harborops.core.metrics import register_db_collector
+        from harborops.fleet.metrics import FleetCollector
+
+        register_db_collector(FleetCollector())

@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 
+from harborops.core import crypto
 from harborops.core.forms import SecretField
 from harborops.fleet.models import HAGroup, Instance
 
@@ -83,13 +84,20 @@ class ImportForm(forms.Form):
     format = forms.ChoiceField(choices=(("", "guess from the content"), ("csv", "CSV"), ("yaml", "YAML")),
                                required=False)
     dry_run = forms.BooleanField(required=False, initial=True, label="Check only (import nothing)")
+    # After a check, the checked content comes back encrypted (it holds passwords): never as text.
+    sealed = forms.CharField(required=False, widget=forms.HiddenInput)
 
     MAX_BYTES = 5 * 1024 * 1024
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         upload = data.get("file")
-        if upload is not None:
+        if data.get("sealed") and upload is None and not data.get("text"):
+            try:
+                data["content"] = crypto.decrypt(data["sealed"])
+            except Exception:
+                raise forms.ValidationError("the checked file expired; choose it again") from None
+        elif upload is not None:
             if upload.size > self.MAX_BYTES:
                 raise forms.ValidationError("the file is larger than 5 MB")
             try:
@@ -101,3 +109,8 @@ class ImportForm(forms.Form):
         if not data["content"].strip():
             raise forms.ValidationError("choose a file or paste its content")
         return data
+
+    def sealed_after_check(self) -> ImportForm:
+        """A fresh form for the next step: the checked content sealed, the text area empty."""
+        return ImportForm(initial={"sealed": crypto.encrypt(self.cleaned_data["content"]), "dry_run": False,
+                                   "format": self.cleaned_data["format"]})

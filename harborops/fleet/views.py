@@ -181,4 +181,6 @@ def instance_import(request: AuthenticatedHttpRequest) -> HttpResponse:
                 messages.success(request, f"Imported: {len(result.created)} added, {len(result.updated)} updated, "
                                           f"{len(result.unchanged)} unchanged.")
                 return redirect("fleet:instance_list")
+            if not result.errors:
+                form = form.sealed_after_check()
     return render(request, "fleet/instance_import.html", {"form": form, "result": result, "parse_error": parse_error})

@@ -108,7 +108,8 @@ def _fields(row: dict[str, Any], groups: dict[str, HAGroup]) -> dict[str, Any]:
 
 
 def _same(instance: Instance, fields: dict[str, Any]) -> bool:
-    return not fields["password"] and all(getattr(instance, k) == v for k, v in fields.items() if k != "password")
+    password_same = not fields["password"] or fields["password"] == instance.password
+    return password_same and all(getattr(instance, k) == v for k, v in fields.items() if k != "password")
 
 
 def _message(exc: ValidationError) -> str:

@@ -82,8 +82,7 @@ def find_trust_candidate(url: str, timeout: float = 5.0) -> TrustCandidate | Non
     if leaf.issuer == leaf.subject:
         candidates = [(leaf, "the server's self-signed certificate")]
     else:
-        base = f"https://{parts.netloc}"
-        candidates = [(ca, f"Harbor's CA download ({GETCERT})") for ca in _harbor_ca(base, timeout)]
+        candidates = [(ca, f"Harbor's CA download ({GETCERT})") for ca in _harbor_ca(url.strip().rstrip("/"), timeout)]
     for cert, source in candidates:
         pem = cert.public_bytes(serialization.Encoding.PEM).decode()
         if handshake_verifies(host, port, pem, timeout):
