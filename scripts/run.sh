@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The run command: web (gunicorn + whitenoise), a Celery worker and beat on the embedded defaults
 # (SQLite + filesystem broker under ./data) unless DATABASE_URL / CELERY_BROKER_URL say otherwise.
-# Ctrl-C stops all three.
+# Ctrl-C stops all three. HARBOROPS_DEMO=1 also serves a demo fleet of simulated Harbors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-venv.sh requirements.txt
@@ -31,6 +31,10 @@ trap 'stop 1' EXIT
 .venv/bin/celery -A harborops worker -Q periodic,jobs -n "embedded@%h" \
   --concurrency "${HARBOROPS_WORKER_CONCURRENCY:-2}" -l "${HARBOROPS_LOG_LEVEL:-INFO}" & pids+=($!)
 .venv/bin/celery -A harborops beat -l "${HARBOROPS_LOG_LEVEL:-INFO}" & pids+=($!)
+if [ "${HARBOROPS_DEMO:-0}" = "1" ]; then
+  # A dozen simulated Harbors, registered in this dashboard (manage.py demo; `make demo` runs it alone).
+  $py manage.py demo & pids+=($!)
+fi
 sleep 1
 echo
 echo "  harborops is running at http://$host:$port/   (web, worker and beat; Ctrl-C stops all three)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ class TimelineChart:
     latency_points: str
     max_latency: int
     storage_points: str  # used storage in % of total, 0 at the bottom
+    start: dt.datetime
+    end: dt.datetime
 
 def timeline(snapshots: Sequence[HealthSnapshot], width: int = 900, height: int = 120) -> TimelineChart | None:
     """Status as coloured bars along time, latency as a line above them (oldest left)."""
@@ -40,7 +43,7 @@ def timeline(snapshots: Sequence[HealthSnapshot], width: int = 900, height: int 
             used = 1 - snap.storage_free / snap.storage_total
             storage.append(f"{x + step / 2:.1f},{(height - 10) - used * (height - 20):.1f}")
         del i
-    return TimelineChart(width, height, bars, " ".join(points), max_latency, " ".join(storage))
+    return TimelineChart(width, height, bars, " ".join(points), max_latency, " ".join(storage), start, end)
 
 
 @dataclass

@@ -25,21 +25,24 @@ class DemoHarbor:
     version: str
     labels: dict[str, str]
     trouble: str = ""  # "", "unhealthy", "slow", "down"
+    used: float = 0.3  # share of the 500 GiB volume in use (unreclaimed blobs until a GC runs)
 
 
 DEMO = [
-    DemoHarbor("demo-eu-prod-a", "2.13.1", {"env": "prod", "region": "eu", "team": "platform"}),
-    DemoHarbor("demo-eu-prod-b", "2.13.1", {"env": "prod", "region": "eu", "team": "platform"}),
-    DemoHarbor("demo-us-prod", "2.12.2", {"env": "prod", "region": "us", "team": "platform"}),
-    DemoHarbor("demo-us-staging", "2.14.0", {"env": "staging", "region": "us", "team": "web"}, trouble="unhealthy"),
-    DemoHarbor("demo-ap-prod", "2.11.1", {"env": "prod", "region": "ap", "team": "platform"}, trouble="slow"),
-    DemoHarbor("demo-ap-dev", "2.15.0", {"env": "dev", "region": "ap", "team": "data"}),
-    DemoHarbor("demo-eu-dev", "2.15.0", {"env": "dev", "region": "eu", "team": "web"}),
-    DemoHarbor("demo-eu-ci", "2.9.4", {"env": "ci", "region": "eu", "team": "build"}),
-    DemoHarbor("demo-us-ci", "2.9.4", {"env": "ci", "region": "us", "team": "build"}),
-    DemoHarbor("demo-legacy", "2.5.6", {"env": "prod", "region": "eu", "team": "legacy"}),
-    DemoHarbor("demo-edge-1", "2.10.3", {"env": "prod", "region": "edge", "team": "iot"}),
-    DemoHarbor("demo-edge-2", "2.8.6", {"env": "prod", "region": "edge", "team": "iot"}, trouble="down"),
+    DemoHarbor("demo-eu-prod-a", "2.13.1", {"env": "prod", "region": "eu", "team": "platform"}, used=0.41),
+    DemoHarbor("demo-eu-prod-b", "2.13.1", {"env": "prod", "region": "eu", "team": "platform"}, used=0.41),
+    DemoHarbor("demo-us-prod", "2.12.2", {"env": "prod", "region": "us", "team": "platform"}, used=0.62),
+    DemoHarbor("demo-us-staging", "2.14.0", {"env": "staging", "region": "us", "team": "web"}, trouble="unhealthy",
+               used=0.48),
+    DemoHarbor("demo-ap-prod", "2.11.1", {"env": "prod", "region": "ap", "team": "platform"}, trouble="slow",
+               used=0.81),
+    DemoHarbor("demo-ap-dev", "2.15.0", {"env": "dev", "region": "ap", "team": "data"}, used=0.12),
+    DemoHarbor("demo-eu-dev", "2.15.0", {"env": "dev", "region": "eu", "team": "web"}, used=0.2),
+    DemoHarbor("demo-eu-ci", "2.9.4", {"env": "ci", "region": "eu", "team": "build"}, used=0.55),
+    DemoHarbor("demo-us-ci", "2.9.4", {"env": "ci", "region": "us", "team": "build"}, used=0.5),
+    DemoHarbor("demo-legacy", "2.5.6", {"env": "prod", "region": "eu", "team": "legacy"}, used=0.93),
+    DemoHarbor("demo-edge-1", "2.10.3", {"env": "prod", "region": "edge", "team": "iot"}, used=0.3),
+    DemoHarbor("demo-edge-2", "2.8.6", {"env": "prod", "region": "edge", "team": "iot"}, trouble="down", used=0.4),
 ]
 
 
@@ -47,6 +50,7 @@ def build() -> Fleet:
     instances = []
     for spec in DEMO:
         inst = HarborInstance(spec.version, name=spec.name, admin_password=ADMIN_PASSWORD)
+        inst.store.garbage_bytes = int(spec.used * inst.storage_total)
         if spec.trouble == "unhealthy":
             inst.unhealthy["trivy"] = "trivy adapter: connection refused"
         elif spec.trouble == "slow":

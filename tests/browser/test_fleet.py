@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from playwright.sync_api import Page, expect
 
 from harborops.fleet.models import Instance
@@ -80,3 +82,45 @@ def test_an_admin_adds_instances_sees_them_swept_and_opens_one(page: Page, live_
     expect(page.locator("body")).to_contain_text("v2.13.0")
     assert ADMIN_PASSWORD not in page.content()
     assert Instance.objects.get(name="eu-prod").labels == {"env": "prod", "region": "eu"}
+
+
+def test_the_demo_fleet_pages_render_with_local_assets_only(page: Page, live_server, alice: User):
+    """Also writes the README screenshots of the fleet with HARBOROPS_UPDATE_SCREENSHOTS=1."""
+    import os
+
+    from harborops.core.actor import Actor
+    from harborops.fleet import demo
+    from harborops.fleet.services import sweep
+
+    def setup() -> None:  # in a thread: Playwright's loop runs in this one, the sweep needs its own
+        server = SimServer(demo.build(), port=0).start()
+        try:
+            instances = demo.register(server, Actor.system("test"))
+            for _ in range(2):
+                sweep.sweep_ids([i.pk for i in instances], timeout=5.0)
+        finally:
+            server.stop()
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(setup).result()
+    foreign: list[str] = []
+    page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith((live_server.url, "data:")) else None)
+    out = Path(__file__).resolve().parents[2] / "docs" / "screenshots" \
+        if os.environ.get("HARBOROPS_UPDATE_SCREENSHOTS") else None
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login(page, live_server.url, "alice")
+    prod_a = Instance.objects.get(name="demo-eu-prod-a")
+    pages = [("fleet", "/fleet/", "Fleet"), ("fleet-instance", f"/fleet/{prod_a.pk}/", "demo-eu-prod-a"),
+             ("fleet-ha-groups", "/fleet/ha-groups/", "HA groups"),
+             ("fleet-add", "/fleet/add/", "Add a Harbor instance"),
+             ("fleet-import", "/fleet/import/", "Import instances")]
+    for name, path, heading in pages:
+        page.goto(f"{live_server.url}{path}")
+        expect(page.locator("h1")).to_contain_text(heading)
+        if out:
+            page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+    page.goto(f"{live_server.url}/fleet/")
+    expect(page.locator('[data-status="down"] .n')).to_have_text("1")
+    expect(page.locator("#version-drift")).to_contain_text("v2.15.0")
+    assert not foreign, f"pages loaded assets from elsewhere: {foreign}"
