@@ -8,6 +8,7 @@ from django import forms
 from harborops.core import crypto
 from harborops.core.forms import SecretField
 from harborops.fleet.models import HAGroup, Instance
+from harborops.fleet.services import inventory
 
 
 class InstanceForm(forms.ModelForm):
@@ -16,6 +17,8 @@ class InstanceForm(forms.ModelForm):
     labels_text = forms.CharField(
         label="Labels", required=False, widget=forms.TextInput(attrs={"placeholder": "env=prod, region=eu"}),
         help_text="key=value pairs, comma-separated")
+    # After a failed connection check on save, the typed password comes back encrypted (never as text).
+    sealed_password = forms.CharField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Instance
@@ -27,8 +30,25 @@ class InstanceForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["labels_text"].initial = ", ".join(f"{k}={v}" for k, v in self.instance.labels.items())
         else:
-            self.fields["password"].required = True
             self.fields["password"].help_text = ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("password") and data.get("sealed_password"):
+            try:
+                data["password"] = crypto.decrypt(data["sealed_password"])
+            except Exception:
+                self.add_error("password", "type the password again")
+        if not self.instance.pk and not data.get("password") and "password" not in self.errors:
+            self.add_error("password", "This field is required.")
+        return data
+
+    def seal_password(self) -> None:
+        """Keep the typed password across a re-render of the form, encrypted."""
+        password = self.cleaned_data.get("password") or ""
+        data = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict on POST
+        data["sealed_password"] = crypto.encrypt(password) if password else ""
+        self.data = data
 
     def clean_labels_text(self) -> dict[str, str]:
         labels: dict[str, str] = {}
@@ -46,6 +66,11 @@ class InstanceForm(forms.ModelForm):
         data["labels"] = self.cleaned_data["labels_text"]
         data["password"] = self.cleaned_data.get("password") or ""
         return data
+
+    def connection_check(self, stored_password: str = "") -> inventory.ConnectionCheck:
+        d = self.cleaned_data
+        return inventory.check_connection(d["url"], d["username"], d.get("password") or stored_password,
+                                          d.get("ca_bundle") or "")
 
     def labels_json(self) -> str:
         return json.dumps(self.cleaned_data.get("labels_text", {}))

@@ -61,27 +61,32 @@ def _save(request: AuthenticatedHttpRequest, form: InstanceForm, instance: Insta
         return None
 
 
+def _instance_form(request: AuthenticatedHttpRequest, instance: Instance | None) -> HttpResponse:
+    """Saving tests the connection first; when it fails, the form comes back with what is wrong
+    and a "Save anyway" button (an instance may be registered before it is reachable)."""
+    form = InstanceForm(request.POST or None, instance=Instance.objects.get(pk=instance.pk) if instance else None)
+    check = None
+    if request.method == "POST" and form.is_valid():
+        check = None if "save_anyway" in request.POST else form.connection_check(instance.password if instance else "")
+        if check is None or check.ok:
+            saved = _save(request, form, instance)
+            if saved is not None:
+                messages.success(request, f"Instance {saved.name} {'saved' if instance else 'added'}."
+                                 + ("" if check else " (saved without a working connection)"))
+                return redirect("fleet:instance_detail", saved.pk)
+        else:
+            form.seal_password()
+    return render(request, "fleet/instance_form.html", {"form": form, "instance": instance, "check": check})
+
+
 @role_required(ADMIN, methods=("GET", "POST"))
 def instance_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = InstanceForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        instance = _save(request, form, None)
-        if instance is not None:
-            messages.success(request, f"Instance {instance.name} added; it is swept within a minute.")
-            return redirect("fleet:instance_detail", instance.pk)
-    return render(request, "fleet/instance_form.html", {"form": form})
+    return _instance_form(request, None)
 
 
 @role_required(ADMIN, methods=("GET", "POST"))
 def instance_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    instance = get_object_or_404(Instance, pk=pk)
-    form = InstanceForm(request.POST or None, instance=Instance.objects.get(pk=pk))
-    if request.method == "POST" and form.is_valid():
-        saved = _save(request, form, instance)
-        if saved is not None:
-            messages.success(request, f"Instance {saved.name} saved.")
-            return redirect("fleet:instance_detail", saved.pk)
-    return render(request, "fleet/instance_form.html", {"form": form, "instance": instance})
+    return _instance_form(request, get_object_or_404(Instance, pk=pk))
 
 
 @role_required(ADMIN, methods=("POST",))

@@ -70,3 +70,18 @@ def test_the_trust_button_puts_the_ca_in_the_form_and_saving_stores_it(tmp_path:
         saved = client.post("/fleet/add/", {**form, "ca_bundle": ca.cert_pem})
         assert saved.status_code == 302
         assert Instance.objects.get(name="eu-tls").ca_bundle.strip() == ca.cert_pem.strip()
+
+
+@pytest.mark.django_db
+def test_saving_tests_first_and_a_failure_offers_save_anyway_keeping_the_password_sealed(alice: User):
+    client = Client()
+    client.force_login(alice)
+    form = {"name": "later", "url": "http://127.0.0.1:9/h/1", "username": "admin", "password": "Typed-Secret-77",
+            "credential_kind": "sysadmin", "ca_bundle": "", "labels_text": "", "notes": "", "enabled": "on"}
+    first = client.post("/fleet/add/", form)
+    assert first.status_code == 200 and b'data-problem="refused"' in first.content and b"Save anyway" in first.content
+    assert b"Typed-Secret-77" not in first.content and not Instance.objects.exists()
+    sealed = first.context["form"].data["sealed_password"]
+    again = client.post("/fleet/add/", {**form, "password": "", "sealed_password": sealed, "save_anyway": "1"})
+    assert again.status_code == 302
+    assert Instance.objects.get(name="later").password == "Typed-Secret-77"
