@@ -11,6 +11,9 @@ threads = int(os.environ.get("HARBOROPS_WEB_THREADS", "4"))
 timeout = int(os.environ.get("HARBOROPS_WEB_TIMEOUT", "300"))
 graceful_timeout = 20
 accesslog = "-"
+# No control socket: its default path (~/.gunicorn/gunicorn.ctl) is shared by every gunicorn of the
+# user, so two harborops on one machine (or two test runs) would fight over it; we never use gunicornc.
+control_socket_disable = True
 forwarded_allow_ips = os.environ.get("HARBOROPS_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 

@@ -17,7 +17,7 @@ from harborops.core.actor import Actor
 from harborops.core.jobs import start_job
 from harborops.core.jobs.runner import execute
 from harborops.core.models import ApiToken, JobLogLine, JobRun
-from harborops.fleet.models import Instance
+from harborops.fleet.models import HAGroup, Instance
 from tests.core.test_route_matrix import MATRIX
 from tests.support import jobkinds  # noqa: F401
 from tests.testapp.models import Vault
@@ -80,7 +80,8 @@ def test_no_canary_appears_anywhere(alice: User, bob: User, vera: User, caplog):
     objects = {"job": job.pk, "action": ActionLogEntry.objects.first().pk,  # type: ignore[union-attr]
                "other_user": User.objects.get(username="carol").pk,
                "own_token": ApiToken.objects.first().pk,  # type: ignore[union-attr]
-               "instance": Instance.objects.get(name="eu-1").pk}
+               "instance": Instance.objects.get(name="eu-1").pk,
+               "hagroup": HAGroup.objects.get_or_create(name="canary-ha")[0].pk}
     for user in (alice, bob, vera):
         client = Client()
         client.force_login(user)

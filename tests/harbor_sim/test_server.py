@@ -119,23 +119,24 @@ def test_malformed_bodies_errors_and_forced_status(served: tuple[Fleet, SimServe
 
 
 def test_latency_does_not_block_other_requests(served: tuple[Fleet, SimServer]) -> None:
+    """Ordering, not timing: 20 requests to a fast instance all finish while one request to an
+    instance with 5 s of latency is still pending (they are not serialised behind it)."""
     fleet, server = served
-    fleet[1].faults = Faults(latency=Latency("fixed", 300))
+    fleet[1].faults = Faults(latency=Latency("fixed", 5000))
     fleet[2].faults = Faults(latency=Latency("normal", 5, 2))
 
-    async def run() -> tuple[float, list[int]]:
-        async with httpx.AsyncClient(timeout=5) as c:
+    async def run() -> tuple[bool, list[int]]:
+        async with httpx.AsyncClient(timeout=10) as c:
             slow = asyncio.create_task(c.get(server.instance_url(1) + "/api/v2.0/ping"))
             await asyncio.sleep(0.05)
-            t0 = time.monotonic()
             fast = await asyncio.gather(*(c.get(server.instance_url(2) + "/api/v2.0/ping") for _ in range(20)))
-            elapsed = time.monotonic() - t0
-            await slow
-            return elapsed, [r.status_code for r in fast]
+            slow_still_pending = not slow.done()
+            slow.cancel()
+            return slow_still_pending, [r.status_code for r in fast]
 
-    elapsed, codes = asyncio.run(run())
+    slow_still_pending, codes = asyncio.run(run())
     assert codes == [200] * 20
-    assert elapsed < 0.3  # not serialised behind the 300 ms one
+    assert slow_still_pending
 
 
 def test_throughput_sanity_many_instances_concurrent_clients() -> None:
