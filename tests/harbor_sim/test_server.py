@@ -27,7 +27,8 @@ from harborops.harbor_sim import (
 )
 from tests.harbor_sim.conftest import ADMIN, drop_cookies
 
-TIMEOUT = httpx.Timeout(2.0, read=0.5)
+TIMEOUT = httpx.Timeout(10.0)  # generous: a loaded machine is slow, not broken
+HANG_TIMEOUT = httpx.Timeout(2.0, read=0.5)
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def client(server: SimServer, n: int, **kw: object) -> httpx.Client:
         transport=transport,
         base_url=server.instance_url(n) + "/api/v2.0",
         auth=ADMIN,
-        timeout=TIMEOUT,
+        timeout=kw.pop("timeout", TIMEOUT),
         event_hooks={"request": [drop_cookies]},
         **kw,
     )  # type: ignore[arg-type]
@@ -70,7 +71,7 @@ def test_double_encoded_repository_names_survive_the_socket(served: tuple[Fleet,
 def test_hang_times_out_on_the_client(served: tuple[Fleet, SimServer]) -> None:
     fleet, server = served
     fleet[1].faults = Faults(hang_rate=1.0, path_pattern="^/health")
-    with client(server, 1) as c:
+    with client(server, 1, timeout=HANG_TIMEOUT) as c:
         t0 = time.monotonic()
         with pytest.raises(httpx.ReadTimeout):
             c.get("/health")
