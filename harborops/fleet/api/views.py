@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from harborops.core.actor import Actor
+from harborops.core.api.helpers import request_actor, validation_error
 from harborops.core.api.serializers import JobRunSerializer
 from harborops.core.roles import ADMIN, OPERATOR
 from harborops.fleet.api.serializers import (
@@ -28,14 +28,6 @@ from harborops.fleet.services import ha_groups, importer, inventory
 from harborops.fleet.tasks import start_sweep
 
 
-def _actor(request: Request) -> Actor:
-    return Actor.from_request(request._request)
-
-
-def _django_errors(exc: DjangoValidationError) -> serializers.ValidationError:
-    return serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-
-
 class InstanceViewSet(viewsets.ModelViewSet[Instance]):
     """Harbor instances. Reading needs viewer; adding, changing and deleting instances (and their
     credentials) needs admin; a sweep needs operator."""
@@ -47,31 +39,32 @@ class InstanceViewSet(viewsets.ModelViewSet[Instance]):
 
     def perform_create(self, serializer: InstanceSerializer) -> None:  # type: ignore[override]
         try:
-            serializer.instance = inventory.create_instance(actor=_actor(self.request), **serializer.validated_data)
+            serializer.instance = inventory.create_instance(actor=request_actor(self.request),
+                                                            **serializer.validated_data)
         except DjangoValidationError as exc:
-            raise _django_errors(exc) from None
+            raise validation_error(exc) from None
 
     def perform_update(self, serializer: InstanceSerializer) -> None:  # type: ignore[override]
         assert serializer.instance is not None
         try:
-            serializer.instance = inventory.update_instance(serializer.instance, actor=_actor(self.request),
+            serializer.instance = inventory.update_instance(serializer.instance, actor=request_actor(self.request),
                                                             **serializer.validated_data)
         except DjangoValidationError as exc:
-            raise _django_errors(exc) from None
+            raise validation_error(exc) from None
 
     def perform_destroy(self, instance: Instance) -> None:
-        inventory.delete_instance(instance, actor=_actor(self.request))
+        inventory.delete_instance(instance, actor=request_actor(self.request))
 
     @extend_schema(request=None, responses={202: JobRunSerializer})
     @action(detail=True, methods=["post"], write_role=OPERATOR)
     def sweep(self, request: Request, pk: str | None = None) -> Response:
-        job = start_sweep(actor=_actor(request), instance=self.get_object())
+        job = start_sweep(actor=request_actor(request), instance=self.get_object())
         return Response(JobRunSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: JobRunSerializer}, operation_id="fleet_instances_sweep_all")
     @action(detail=False, methods=["post"], url_path="sweep", url_name="sweep-all", write_role=OPERATOR)
     def sweep_all(self, request: Request) -> Response:
-        job = start_sweep(actor=_actor(request))
+        job = start_sweep(actor=request_actor(request))
         return Response(JobRunSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=HealthSnapshotSerializer(many=True))
@@ -104,7 +97,7 @@ class InstanceViewSet(viewsets.ModelViewSet[Instance]):
             rows = importer.parse(data["content"], data.get("format", ""))
         except ValueError as exc:
             raise serializers.ValidationError({"content": [str(exc)]}) from None
-        result = importer.import_instances(rows, actor=_actor(request), dry_run=data.get("dry_run", False))
+        result = importer.import_instances(rows, actor=request_actor(request), dry_run=data.get("dry_run", False))
         return Response(asdict(result), status=status.HTTP_400_BAD_REQUEST if result.errors else status.HTTP_200_OK)
 
 
@@ -120,19 +113,19 @@ class HAGroupViewSet(viewsets.ModelViewSet[HAGroup]):
         data = dict(serializer.validated_data)
         members = data.pop("instances")
         try:
-            serializer.instance = ha_groups.create_group(actor=_actor(self.request), members=members, **data)
+            serializer.instance = ha_groups.create_group(actor=request_actor(self.request), members=members, **data)
         except DjangoValidationError as exc:
-            raise _django_errors(exc) from None
+            raise validation_error(exc) from None
 
     def perform_update(self, serializer: HAGroupSerializer) -> None:  # type: ignore[override]
         assert serializer.instance is not None
         data = dict(serializer.validated_data)
         members = data.pop("instances", None)
         try:
-            serializer.instance = ha_groups.update_group(serializer.instance, actor=_actor(self.request),
+            serializer.instance = ha_groups.update_group(serializer.instance, actor=request_actor(self.request),
                                                          members=members, **data)
         except DjangoValidationError as exc:
-            raise _django_errors(exc) from None
+            raise validation_error(exc) from None
 
     def perform_destroy(self, instance: HAGroup) -> None:
-        ha_groups.delete_group(instance, actor=_actor(self.request))
+        ha_groups.delete_group(instance, actor=request_actor(self.request))
