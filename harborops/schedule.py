@@ -32,6 +32,12 @@ SYSTEM_SCHEDULES: list[ScheduleEntry] = [
                   "harborops.fleet.tasks.sweep_fleet", 50),
     ScheduleEntry("Purge old health snapshots", "HARBOROPS_SNAPSHOT_PURGE_CRON", "41 3 * * *",
                   "harborops.fleet.tasks.purge_snapshots", 23 * 3600),
+    ScheduleEntry("Check access drift", "HARBOROPS_ACCESS_DRIFT_CRON", "*/30 * * * *",
+                  "harborops.access.tasks.check_drift", 29 * 60),
+    ScheduleEntry("Pull Harbor audit logs", "HARBOROPS_EVENTS_INGEST_CRON", "*/5 * * * *",
+                  "harborops.events.tasks.ingest_fleet", 4 * 60),
+    ScheduleEntry("Purge old Harbor audit events", "HARBOROPS_EVENTS_PURGE_CRON", "29 4 * * *",
+                  "harborops.events.tasks.purge_events", 23 * 3600),
 ]
 
 

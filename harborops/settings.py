@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     "harborops.core",
     "harborops.audit",
     "harborops.fleet",
+    "harborops.ssh",
+    "harborops.installs",
+    "harborops.events",
+    "harborops.access",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +192,27 @@ FLEET_SWEEP_CONCURRENCY = envint("HARBOROPS_SWEEP_CONCURRENCY", 100)  # requests
 FLEET_SWEEP_TIMEOUT = envint("HARBOROPS_SWEEP_TIMEOUT", 10)          # seconds per call; no retries
 FLEET_SNAPSHOT_RETENTION_DAYS = envint("HARBOROPS_SNAPSHOT_RETENTION_DAYS", 14)
 
+# --- Harbor installs over SSH (ssh/, installs/) -----------------------------------------------
+INSTALLER_DIR = Path(envstr("HARBOROPS_INSTALLER_DIR", str(DATA_DIR / "installers")))  # uploaded bundles
+# Preflight minimum:recommended per resource (Harbor's documented 2:4 CPUs, 4:8 GB, 40:160 GB).
+INSTALL_THRESHOLDS = envstr("HARBOROPS_INSTALL_THRESHOLDS", "cpus=2:4,memory_gb=4:8,disk_gb=40:160")
+INSTALL_COMMAND_TIMEOUT = envint("HARBOROPS_INSTALL_COMMAND_TIMEOUT", 3600)  # seconds per remote step
+INSTALL_VERIFY_TIMEOUT = envint("HARBOROPS_INSTALL_VERIFY_TIMEOUT", 600)    # wait for a healthy Harbor
+
+# --- Harbor audit events (events/) ------------------------------------------------------------
+EVENTS_RETENTION_DAYS = envint("HARBOROPS_EVENTS_RETENTION_DAYS", 365)   # stored events older are purged
+EVENTS_INGEST_MAX = envint("HARBOROPS_EVENTS_INGEST_MAX", 20000)         # per source per scheduled run
+EVENTS_BATCH = envint("HARBOROPS_EVENTS_BATCH", 5000)                    # events per transaction
+
+# --- LDAP login and team mappings (harborops/access; README "Access: LDAP") -------------------
+# AUTH_LDAP_* for django-auth-ldap, built from HARBOROPS_LDAP_*; empty HARBOROPS_LDAP_URI = LDAP off.
+# ModelBackend stays: local accounts (the first admin) log in when the directory is down.
+from harborops.access.ldap_config import auth_ldap_settings  # noqa: E402
+
+globals().update(auth_ldap_settings())
+AUTHENTICATION_BACKENDS = ["harborops.access.login.HarboropsLDAPBackend", "django.contrib.auth.backends.ModelBackend"]
+ACCESS_APPLY_TIMEOUT = envint("HARBOROPS_ACCESS_TIMEOUT", 15)  # seconds per Harbor call in plan/apply/drift
+
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -218,6 +243,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "InstanceStatusEnum": "harborops.fleet.models.Instance.Status",
         "JobStatusEnum": "harborops.core.models.jobs.JobRun.Status",
+        "AuditSourceEnum": "harborops.events.models.Source",
+        "InstallerSourceEnum": "harborops.installs.models.Installer.Source",
     },
 }
 
@@ -236,5 +263,7 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # httpx logs every request at INFO: 4,000 lines a minute from a 1,000-instance sweep and a fifth of its
+    # CPU time (docs/benchmarks.md, "Fleet sweep"). Its warnings and errors still show.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "httpx": {"level": "WARNING"}},
 }

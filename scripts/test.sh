@@ -7,8 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 
-# Debian packages the tests use: Chromium for Playwright, docker-compose to validate the compose file.
-packages=(chromium docker-compose postgresql redis-server)
+# Debian packages the tests use: Chromium for Playwright, docker-compose to validate the compose file,
+# slapd + ldap-utils (real OpenLDAP for the access tests), libldap2-dev + libsasl2-dev (python-ldap builds),
+# openssh-server/-client (a real sshd for the SSH and install tests; the test installer's prepare uses
+# python3-yaml; curl, iproute2 (ss) and openssl are what install preflight and fetch run on the host).
+packages=(chromium docker-compose postgresql redis-server slapd ldap-utils libldap2-dev libsasl2-dev openssh-server openssh-client python3-yaml curl iproute2 openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

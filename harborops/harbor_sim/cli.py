@@ -30,6 +30,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second (jobs)")
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")
+    p.add_argument("--ldap-url", help="a real LDAP server (e.g. ldap://127.0.0.1:3389) instead of the in-memory one")
+    p.add_argument("--ldap-bind-dn", default="", help="with --ldap-url: search DN")
+    p.add_argument("--ldap-bind-password", default="", help="with --ldap-url: search DN password")
+    p.add_argument("--ldap-base-dn", default="", help="with --ldap-url: user search base")
+    p.add_argument("--ldap-group-base-dn", default="", help="with --ldap-url: group search base")
     return p
 
 
@@ -71,6 +76,11 @@ def run(args: argparse.Namespace, out: TextIO, stop: threading.Event | None = No
         seed_audit=args.seed_audit,
         time_scale=args.time_scale,
     )
+    if getattr(args, "ldap_url", None):
+        from harborops.harbor_sim.ldap_backend import use_ldap_server
+
+        use_ldap_server(fleet, url=args.ldap_url, bind_dn=args.ldap_bind_dn, bind_password=args.ldap_bind_password,
+                        base_dn=args.ldap_base_dn, group_base_dn=args.ldap_group_base_dn)
     tls = ssl_context(args.tls_cert, args.tls_key) if args.tls_cert else None
     server = SimServer(fleet, args.host, args.port, ssl=tls, per_instance_ports=args.per_instance_ports).start()
     for line in describe(server, args.admin_password):

@@ -128,6 +128,8 @@ class HarborInstance:
         self.config: dict[str, Any] = dict(DEFAULT_CONFIG)
         self.pinned_config: set[str] = set()
         self.ldap: LdapDirectory = ldap or InMemoryLdap.harbor_test_directory()
+        if hasattr(self.ldap, "attach"):  # a real LDAP server (ldap_backend.py) follows the live ldap_* config
+            self.ldap.attach(self.config)
         self.faults = Faults()
         self.jobs = JobBoard(self)
         self.audit_legacy = AuditTable(ext=False)

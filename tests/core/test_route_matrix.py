@@ -184,6 +184,211 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
     "fleet-api:hagroup-detail": ("/api/fleet/ha-groups/{hagroup}/", {
         "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 400",
         "PATCH": "401 403 403 403 200", "DELETE": "401 403 403 403 204"}),
+    # SSH hosts: hosts, keys and host-key decisions are admin's; a check (a job) is operator's.
+    "ssh:host_list": ("/ssh/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "ssh:host_detail": ("/ssh/{ssh_host}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "ssh:host_create": ("/ssh/add/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "ssh:host_edit": ("/ssh/{ssh_host}/edit/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "ssh:host_delete": ("/ssh/{ssh_host}/delete/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "ssh:host_scan_key": ("/ssh/{ssh_host}/scan-key/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "ssh:host_accept_key": ("/ssh/{ssh_host}/accept-key/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "ssh:host_check": ("/ssh/{ssh_host}/check/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "ssh-api:host-list": ("/api/ssh/hosts/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "ssh-api:host-detail": ("/api/ssh/hosts/{ssh_host}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 400",
+        "PATCH": "401 403 403 403 200", "DELETE": "401 403 403 403 204"}),
+    "ssh-api:host-scan-key": ("/api/ssh/hosts/{ssh_host}/scan-key/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 403 200", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "ssh-api:host-accept-key": ("/api/ssh/hosts/{ssh_host}/accept-key/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "ssh-api:host-check": ("/api/ssh/hosts/{ssh_host}/check/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    # Harbor installs: installers and install definitions are admin's; starting or retrying the job is operator's.
+    "installs:install_list": ("/installs/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "installs:installer_upload": ("/installs/installers/upload/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "installs:installer_add_url": ("/installs/installers/url/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "installs:install_create": ("/installs/new/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "installs:install_detail": ("/installs/{install}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "installs:install_steps": ("/installs/{install}/steps/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "installs:install_start": ("/installs/{install}/start/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "installs:install_delete": ("/installs/{install}/delete/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "installs-api:installer-list": ("/api/installs/installers/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "installs-api:installer-detail": ("/api/installs/installers/{installer}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "installs-api:install-list": ("/api/installs/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "installs-api:install-detail": ("/api/installs/{install}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 204"}),
+    "installs-api:install-start": ("/api/installs/{install}/start/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    # Access: reading needs viewer; mappings, plan/apply and drift checks are operator's.
+    "access:mapping_list": ("/access/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "access:mapping_detail": ("/access/mappings/{mapping}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "access:mapping_create": ("/access/mappings/add/", {
+        "GET": "302 403 403 200 200", "POST": "302 403 403 200 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "access:mapping_edit": ("/access/mappings/{mapping}/edit/", {
+        "GET": "302 403 403 200 200", "POST": "302 403 403 200 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "access:mapping_delete": ("/access/mappings/{mapping}/delete/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "access:onboard": ("/access/onboard/", {
+        "GET": "302 403 403 200 200", "POST": "302 403 403 200 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "access:group_search": ("/access/groups/search/", {
+        "GET": "302 403 403 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "access:plan": ("/access/plan/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "access:apply": ("/access/apply/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "access:drift_list": ("/access/drift/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "access:drift_check": ("/access/drift/check/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "access-api:mapping-list": ("/api/access/mappings/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 400 400", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "access-api:mapping-detail": ("/api/access/mappings/{mapping}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 400 400",
+        "PATCH": "401 403 403 200 200", "DELETE": "401 403 403 204 204"}),
+    "access-api:mapping-plan": ("/api/access/mappings/{mapping}/plan/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "access-api:mapping-plan-all": ("/api/access/mappings/plan/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "access-api:mapping-apply": ("/api/access/mappings/apply/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "access-api:mapping-ldap-groups": ("/api/access/mappings/ldap-groups/", {
+        "GET": "401 403 403 400 400", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "access-api:drift-list": ("/api/access/drift/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "access-api:drift-detail": ("/api/access/drift/{finding}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "access-api:drift-check": ("/api/access/drift/check/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    # Events: the unified search and export are viewer's; ingest and backfill jobs operator's; purge admin's.
+    "events:event_list": ("/events/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "events:event_activity": ("/events/activity/?user=alice", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "events:event_export": ("/events/export.csv", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "events:event_detail": ("/events/harbor/{event}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "events:user_timeline": ("/events/users/alice/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "events:resource_timeline": ("/events/resources/?resource=matrix/app", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "events:instance_list": ("/events/instances/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "events:instance_ingest": ("/events/instances/{instance}/ingest/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "events:instance_backfill": ("/events/instances/{instance}/backfill/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "events:fleet_ingest": ("/events/ingest/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "events:purge": ("/events/purge/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "events-api:search": ("/api/events/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "events-api:export": ("/api/events/export/jsonl/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "events-api:harbor-detail": ("/api/events/harbor/{event}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "events-api:activity": ("/api/events/activity/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "events-api:instances": ("/api/events/instances/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "events-api:anomalies": ("/api/events/anomalies/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "events-api:instance-ingest": ("/api/events/instances/{instance}/ingest/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "events-api:instance-backfill": ("/api/events/instances/{instance}/backfill/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "events-api:ingest-all": ("/api/events/ingest/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "events-api:purge": ("/api/events/purge/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 403 202", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
 }
 
 
@@ -228,8 +433,29 @@ def _objects(user: User | None) -> dict[str, int]:
                                        ha_group=hagroup)
     Instance.objects.create(name="matrix-2", url="http://127.0.0.1:9/h/2", username="admin", password="x",
                             ha_group=hagroup)
-    return {"job": job.pk, "action": action.pk, "other_user": other.pk, "own_token": token.pk,
-            "instance": instance.pk, "hagroup": hagroup.pk}
+    from harborops.ssh.models import SSHHost
+
+    ssh_host = SSHHost.objects.create(name="matrix-ssh", address="127.0.0.1", port=9, username="x")
+    from harborops.installs.models import Install, Installer, InstallTarget
+
+    installer = Installer.objects.create(filename="harbor-offline-installer-v2.13.1.tgz", version="2.13.1")
+    install = Install.objects.create(name="matrix-install", installer=installer, admin_password="a", db_password="d")
+    install_host = SSHHost.objects.create(name="matrix-ssh-2", address="127.0.0.1", port=9, username="x")
+    InstallTarget.objects.create(install=install, host=install_host, hostname="harbor.test")
+    from harborops.access.models import DriftFinding, TeamMapping
+
+    mapping = TeamMapping.objects.create(ldap_group_dn="cn=matrix,ou=groups,dc=example,dc=org",
+                                         project_name="matrix", targets="listed")
+    mapping.instances.add(instance)
+    finding = DriftFinding.objects.create(checked_at=job.created_at, instance=instance, kind="missing")
+    objects = {"mapping": mapping.pk, "finding": finding.pk}
+    from harborops.events.models import HarborEvent
+
+    objects["event"] = HarborEvent.objects.create(instance=instance, instance_name="matrix", source="audit-logs",
+                                                  harbor_id=1, op_time=job.created_at).pk
+    return objects | {"job": job.pk, "action": action.pk, "other_user": other.pk, "own_token": token.pk,
+            "instance": instance.pk, "hagroup": hagroup.pk, "ssh_host": ssh_host.pk,
+            "installer": installer.pk, "install": install.pk}
 
 
 @pytest.mark.parametrize("route", sorted(MATRIX))

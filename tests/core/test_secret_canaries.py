@@ -12,12 +12,15 @@ from django.contrib.auth.models import User
 from django.test import Client
 from rest_framework.test import APIClient
 
+from harborops.access.models import DriftFinding, TeamMapping
 from harborops.audit.models import ActionLogEntry
 from harborops.core.actor import Actor
 from harborops.core.jobs import start_job
 from harborops.core.jobs.runner import execute
 from harborops.core.models import ApiToken, JobLogLine, JobRun
 from harborops.fleet.models import HAGroup, Instance
+from harborops.installs.models import Install, Installer
+from harborops.ssh.models import SSHHost
 from tests.core.test_route_matrix import MATRIX
 from tests.support import jobkinds  # noqa: F401
 from tests.testapp.models import Vault
@@ -61,7 +64,87 @@ def plant(alice: User) -> dict[str, str]:
     from harborops.fleet.tasks import sweep_chunk
 
     sweep_chunk([Instance.objects.get(name="eu-1").pk])  # fails (nothing listens): the error must not leak
+    plant_ssh_key(admin_api, canaries)
+    plant_ldap_bind_password(admin_api, canaries)
     return canaries
+
+
+def plant_ldap_bind_password(admin_api: APIClient, canaries: dict[str, str]) -> None:
+    """harborops' LDAP bind password (HARBOROPS_LDAP_BIND_PASSWORD), used while the directory is down:
+    a login, the group search, a mapping with an LDAP check, a drift check that expands nested groups."""
+    from unittest import mock
+
+    from django.test import override_settings
+
+    from harborops.access.models import TeamMapping
+    from harborops.access.tasks import start_drift_check
+    from tests.support.slapd import unreachable_ldap_settings
+
+    canaries["LDAP bind password"] = "Canary-Ldap-Bind-5e21"
+    with override_settings(**unreachable_ldap_settings(canaries["LDAP bind password"])):
+        assert Client().post("/login/", {"username": "ann", "password": "not-a-canary"}).status_code == 200
+        assert admin_api.get("/api/access/mappings/ldap-groups/?q=team").status_code == 503
+        assert admin_api.post("/api/access/mappings/", {
+            "ldap_group_dn": "cn=team,ou=groups,dc=example,dc=org", "project_name": "team"},
+            format="json").status_code == 400
+        TeamMapping.objects.create(ldap_group_dn="cn=team,ou=groups,dc=example,dc=org", project_name="team",
+                                   expand_nested=True)
+        with mock.patch("harborops.core.tasks.run_job.apply_async"):
+            drift_job = start_drift_check(actor=Actor.system("pytest"))
+        execute(drift_job.pk)
+
+
+def plant_ssh_key(admin_api: APIClient, canaries: dict[str, str]) -> None:
+    """An SSH host with a passphrase-protected private key; a check job that fails to connect."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from harborops.ssh.tasks import start_check
+
+    passphrase = "Canary-SSH-Passphrase-5e1d"
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-f", f"{d}/k"], check=True)
+        key = Path(f"{d}/k").read_text()
+    canaries["SSH private key (a line of it)"] = key.splitlines()[2]
+    canaries["SSH key passphrase"] = passphrase
+    created = admin_api.post("/api/ssh/hosts/", {"name": "ssh-1", "address": "127.0.0.1", "port": 9,
+                                                 "username": "ops", "private_key": key,
+                                                 "key_passphrase": passphrase}, format="json")
+    assert created.status_code == 201, created.content
+    from unittest import mock
+
+    with mock.patch("harborops.core.tasks.run_job.apply_async"):
+        job = start_check(actor=Actor.system("pytest"), host=SSHHost.objects.get(name="ssh-1"))
+    execute(job.pk)  # fails (nothing listens on port 9): neither key nor passphrase may leak
+    plant_install(admin_api, canaries)
+
+
+def plant_install(admin_api: APIClient, canaries: dict[str, str]) -> None:
+    """An install with a given admin password, a TLS key and a generated database password; its job
+    runs and fails to connect."""
+    from unittest import mock
+
+    SSHHost.objects.filter(name="ssh-1").update(host_key="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1hdHJpeA==")
+    canaries["install admin password"] = "Canary-Harbor-Admin-8c2f"
+    canaries["install TLS private key"] = "Canary-TLS-Key-77aa"
+    installer = admin_api.post("/api/installs/installers/", {
+        "url": "https://mirror.example.invalid/harbor-offline-installer-v2.13.1.tgz", "checksum": "0" * 64},
+        format="json")
+    assert installer.status_code == 201, installer.content
+    created = admin_api.post("/api/installs/", {
+        "name": "canary-harbor", "installer": installer.json()["id"],
+        "hosts": [{"host": SSHHost.objects.get(name="ssh-1").pk, "hostname": "harbor.example.invalid"}],
+        "https_enabled": True, "tls_certificate": "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----",
+        "tls_private_key": "-----BEGIN PRIVATE KEY-----\n" + canaries["install TLS private key"] +
+                           "\n-----END PRIVATE KEY-----", "admin_password": canaries["install admin password"]},
+        format="json")
+    assert created.status_code == 201, created.content
+    canaries["generated database password"] = Install.objects.get(name="canary-harbor").db_password
+    with mock.patch("harborops.core.tasks.run_job.apply_async"):
+        started = admin_api.post(f"/api/installs/{created.json()['id']}/start/", {}, format="json")
+    assert started.status_code == 202, started.content
+    execute(started.json()["id"])
 
 
 def test_no_canary_appears_anywhere(alice: User, bob: User, vera: User, caplog):
@@ -81,7 +164,14 @@ def test_no_canary_appears_anywhere(alice: User, bob: User, vera: User, caplog):
                "other_user": User.objects.get(username="carol").pk,
                "own_token": ApiToken.objects.first().pk,  # type: ignore[union-attr]
                "instance": Instance.objects.get(name="eu-1").pk,
-               "hagroup": HAGroup.objects.get_or_create(name="canary-ha")[0].pk}
+               "ssh_host": SSHHost.objects.get(name="ssh-1").pk,
+               "hagroup": HAGroup.objects.get_or_create(name="canary-ha")[0].pk,
+               "installer": Installer.objects.get().pk, "install": Install.objects.get().pk,
+               "mapping": TeamMapping.objects.get().pk, "finding": DriftFinding.objects.first().pk}  # type: ignore[union-attr]
+    from harborops.events.models import HarborEvent
+
+    objects["event"] = HarborEvent.objects.create(instance_id=objects["instance"], instance_name="eu-1",
+                                                  source="audit-logs", harbor_id=1, op_time=job.created_at).pk
     for user in (alice, bob, vera):
         client = Client()
         client.force_login(user)
@@ -92,7 +182,8 @@ def test_no_canary_appears_anywhere(alice: User, bob: User, vera: User, caplog):
                 continue
             url = template.format(**objects)
             response = (api if url.startswith("/api/") else client).get(url)
-            inspect(f"GET {url} as {user.username}", response.content.decode(errors="replace"))
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            inspect(f"GET {url} as {user.username}", body.decode(errors="replace"))
         inspect("/api/jobs/ log", api.get(f"/api/jobs/{job.pk}/log/").content.decode())
         inspect("/api/schema/", api.get("/api/schema/?format=json").content.decode())
         inspect("/api/action-log/?limit=500", api.get("/api/action-log/?limit=500").content.decode())

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from harborops.access.models import DriftFinding, TeamMapping
+from harborops.fleet.models import Instance
+
+
+class MappingSerializer(serializers.ModelSerializer[TeamMapping]):
+    instances = serializers.PrimaryKeyRelatedField(many=True, queryset=Instance.objects.all(), required=False)
+
+    class Meta:
+        model = TeamMapping
+        fields = ("id", "ldap_group_dn", "ldap_group_name", "project_name", "project_public", "project_quota_gib",
+                  "role", "targets", "target_label", "instances", "authoritative", "expand_nested", "notes",
+                  "created_at", "updated_at")
+        read_only_fields = ("created_at", "updated_at")
+        validators: list[Any] = []  # the unique constraint is checked by the service (full_clean)
+
+
+class DriftFindingSerializer(serializers.ModelSerializer[DriftFinding]):
+    instance_name = serializers.CharField(source="instance.name", read_only=True)
+
+    class Meta:
+        model = DriftFinding
+        fields = ("id", "checked_at", "instance", "instance_name", "mapping", "kind", "project_name", "entity",
+                  "detail")
+
+
+class ApplySerializer(serializers.Serializer[dict[str, Any]]):
+    mapping_ids = serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True,
+                                        help_text="only these mappings; omit for every mapping")
+
+
+class GroupSerializer(serializers.Serializer[dict[str, Any]]):
+    dn = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class EventsConfig(AppConfig):
+    name = "harborops.events"
+    label = "events"
+    verbose_name = "Harbor audit events"
+
+    def ready(self) -> None:
+        # Registers the events.* job kinds in every process that loads the app (web and workers).
+        import harborops.events.tasks  # noqa: F401

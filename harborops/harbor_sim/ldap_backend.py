@@ -1,0 +1,226 @@
+"""A real LDAP server behind a simulated Harbor (python-ldap), implementing `LdapDirectory`.
+
+Harbor reads its LDAP settings from its configuration (``ldap_url``, ``ldap_search_dn``, …), so this
+directory does too: give it the instance's live config dict (``LdapServerDirectory(inst.config)``,
+or let `HarborInstance` attach it), and ``PUT /configurations`` changes where it points. Keyword
+arguments are defaults for settings the configuration leaves empty, so a demo can say
+``HarborInstance(ldap=LdapServerDirectory(url="ldap://127.0.0.1:3389", base_dn=...))``.
+
+Every filter value is escaped (``escape_filter_chars``): a search for ``*)(uid=*`` finds nothing.
+The in-memory `InMemoryLdap` stays for tests that need no slapd.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import ldap
+from ldap.filter import escape_filter_chars
+
+from harborops.harbor_sim.ldap import LdapGroupEntry, LdapUserEntry
+
+ANY_GROUP = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup)(objectClass=group))"
+SCOPES = {0: ldap.SCOPE_BASE, 1: ldap.SCOPE_ONELEVEL, 2: ldap.SCOPE_SUBTREE}
+
+
+def _filter(expr: str) -> str:
+    expr = expr.strip()
+    if not expr:
+        return "(objectClass=*)"
+    return expr if expr.startswith("(") else f"({expr})"
+
+
+def _text(attrs: Mapping[str, list[bytes]], name: str) -> str:
+    for key, values in attrs.items():
+        if key.lower() == name.lower() and values:
+            return values[0].decode(errors="replace")
+    return ""
+
+
+def _all(attrs: Mapping[str, list[bytes]], name: str) -> list[str]:
+    return [v.decode(errors="replace") for key, values in attrs.items() if key.lower() == name.lower()
+            for v in values]
+
+
+class LdapServerDirectory:
+    """`LdapDirectory` over a real LDAP server, configured like Harbor (see module docstring)."""
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        *,
+        url: str = "",
+        bind_dn: str = "",
+        bind_password: str = "",
+        base_dn: str = "",
+        uid_attribute: str = "",
+        user_filter: str = "",
+        group_base_dn: str = "",
+        group_filter: str = "",
+        group_name_attribute: str = "",
+        timeout: int = 5,
+    ) -> None:
+        self.config: Mapping[str, Any] = config if config is not None else {}
+        self.defaults: dict[str, Any] = {
+            "ldap_url": url,
+            "ldap_search_dn": bind_dn,
+            "ldap_search_password": bind_password,
+            "ldap_base_dn": base_dn,
+            "ldap_uid": uid_attribute,
+            "ldap_filter": user_filter,
+            "ldap_group_base_dn": group_base_dn,
+            "ldap_group_search_filter": group_filter,
+            "ldap_group_attribute_name": group_name_attribute,
+            "ldap_timeout": timeout,
+        }
+
+    def attach(self, config: Mapping[str, Any]) -> None:
+        """Read settings from this (live) configuration from now on (HarborInstance calls it)."""
+        self.config = config
+
+    # --- settings -----------------------------------------------------------------------------
+    def _conf(self, override: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        merged = dict(self.defaults)
+        for source in (self.config, override or {}):
+            merged.update({k: v for k, v in source.items() if k.startswith("ldap_") and v not in ("", None)})
+        return merged
+
+    def _connect(self, conf: Mapping[str, Any], *, dn: str | None = None, password: str | None = None) -> Any:
+        url = str(conf.get("ldap_url") or "")
+        if not url:
+            raise ldap.SERVER_DOWN({"desc": "no LDAP URL configured"})
+        if "://" not in url:
+            url = f"ldap://{url}"
+        conn = ldap.initialize(url)
+        timeout = int(conf.get("ldap_timeout") or 5)
+        conn.set_option(ldap.OPT_REFERRALS, 0)
+        conn.set_option(ldap.OPT_NETWORK_TIMEOUT, timeout)
+        conn.set_option(ldap.OPT_TIMEOUT, timeout)
+        if url.startswith("ldaps://") and not conf.get("ldap_verify_cert", True):
+            conn.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, ldap.OPT_X_TLS_NEVER)
+            conn.set_option(ldap.OPT_X_TLS_NEWCTX, 0)
+        bind_dn = str(conf.get("ldap_search_dn") or "") if dn is None else dn
+        bind_pw = str(conf.get("ldap_search_password") or "") if password is None else password
+        conn.simple_bind_s(bind_dn, bind_pw)
+        return conn
+
+    def _search(self, base: str, scope: int, filterstr: str, attrs: list[str] | None = None) -> list[tuple[str, Any]]:
+        conf = self._conf()
+        try:
+            conn = self._connect(conf)
+        except ldap.LDAPError:
+            return []
+        try:
+            rows = conn.search_s(base, scope, filterstr, attrs)
+        except (ldap.NO_SUCH_OBJECT, ldap.INVALID_DN_SYNTAX):
+            return []
+        except ldap.LDAPError:
+            return []
+        finally:
+            conn.unbind_s()
+        return [(dn, a) for dn, a in rows if dn]  # drop search references
+
+    # --- users ----------------------------------------------------------------------------------
+    def _user_filter(self, value: str, *, substring: bool) -> str:
+        conf = self._conf()
+        attr = str(conf.get("ldap_uid") or "uid")
+        esc = escape_filter_chars(value)
+        match = f"({attr}=*{esc}*)" if substring else f"({attr}={esc})"
+        return f"(&{_filter(str(conf.get('ldap_filter') or ''))}{match})"
+
+    def _user_entry(self, dn: str, attrs: Mapping[str, list[bytes]]) -> LdapUserEntry:
+        conf = self._conf()
+        uid = _text(attrs, str(conf.get("ldap_uid") or "uid"))
+        realname = _text(attrs, "displayName") or _text(attrs, "cn") or uid
+        return LdapUserEntry(uid=uid, dn=dn, password="", realname=realname, email=_text(attrs, "mail"))
+
+    def _users(self, filterstr: str) -> list[LdapUserEntry]:
+        conf = self._conf()
+        scope = SCOPES.get(int(conf.get("ldap_scope") or 2), ldap.SCOPE_SUBTREE)
+        rows = self._search(str(conf.get("ldap_base_dn") or ""), scope, filterstr)
+        return sorted((self._user_entry(dn, attrs) for dn, attrs in rows), key=lambda u: u.uid)
+
+    def find_user(self, uid: str) -> LdapUserEntry | None:
+        if not uid:
+            return None
+        hits = self._users(self._user_filter(uid, substring=False))
+        return hits[0] if len(hits) == 1 else None
+
+    def search_users(self, username: str) -> list[LdapUserEntry]:
+        return self._users(self._user_filter(username, substring=True))
+
+    def bind(self, uid: str, password: str) -> LdapUserEntry | None:
+        entry = self.find_user(uid)
+        if entry is None or not password:  # an empty password would be an anonymous bind
+            return None
+        try:
+            self._connect(self._conf(), dn=entry.dn, password=password).unbind_s()
+        except ldap.LDAPError:
+            return None
+        return entry
+
+    # --- groups ---------------------------------------------------------------------------------
+    def _group_entry(self, dn: str, attrs: Mapping[str, list[bytes]]) -> LdapGroupEntry:
+        name_attr = str(self._conf().get("ldap_group_attribute_name") or "cn")
+        members = {m.lower() for m in _all(attrs, "member") + _all(attrs, "uniqueMember")}
+        return LdapGroupEntry(dn=dn, name=_text(attrs, name_attr) or dn, member_dns=members)
+
+    def search_groups(self, name: str | None, dn: str | None) -> list[LdapGroupEntry]:
+        conf = self._conf()
+        gfilter = _filter(str(conf.get("ldap_group_search_filter") or ANY_GROUP))
+        if dn:
+            rows = self._search(dn, ldap.SCOPE_BASE, gfilter)
+        else:
+            attr = str(conf.get("ldap_group_attribute_name") or "cn")
+            match = f"({attr}=*{escape_filter_chars(name)}*)" if name else f"({attr}=*)"
+            base = str(conf.get("ldap_group_base_dn") or conf.get("ldap_base_dn") or "")
+            scope = SCOPES.get(int(conf.get("ldap_group_search_scope") or 2), ldap.SCOPE_SUBTREE)
+            rows = self._search(base, scope, f"(&{gfilter}{match})")
+        return [self._group_entry(d, a) for d, a in rows]
+
+    def groups_of(self, user_dn: str) -> list[str]:
+        """Harbor reads the user's membership attribute (``memberof``); directories without the
+        memberof overlay have none, so fall back to searching the groups that list the user."""
+        conf = self._conf()
+        member_attr = str(conf.get("ldap_group_membership_attribute") or "memberof")
+        uid_attr = str(conf.get("ldap_uid") or "uid")
+        rows = self._search(user_dn, ldap.SCOPE_BASE, "(objectClass=*)", [member_attr, uid_attr])
+        if not rows:
+            return []
+        attrs = rows[0][1]
+        direct = _all(attrs, member_attr)
+        if direct:
+            return direct
+        esc_dn, uid = escape_filter_chars(user_dn), escape_filter_chars(_text(attrs, uid_attr))
+        who = f"(|(member={esc_dn})(uniqueMember={esc_dn})" + (f"(memberUid={uid})" if uid else "") + ")"
+        base = str(conf.get("ldap_group_base_dn") or conf.get("ldap_base_dn") or "")
+        return [d for d, _ in self._search(base, ldap.SCOPE_SUBTREE, who, ["cn"])]
+
+    # --- ping -----------------------------------------------------------------------------------
+    def ping(self, conf: dict[str, Any], stored_password: str) -> tuple[bool, str]:
+        merged = self._conf(conf)
+        merged["ldap_search_password"] = conf.get("ldap_search_password") or stored_password or merged.get(
+            "ldap_search_password", "")
+        url = str(merged.get("ldap_url") or "")
+        try:
+            self._connect(merged).unbind_s()
+        except ldap.INVALID_CREDENTIALS:
+            return False, 'error: LDAP Result Code 49 "Invalid Credentials"'
+        except ldap.LDAPError:
+            return False, f"error: failed to connect to LDAP server {url}: Network Error"
+        return True, ""
+
+
+def use_ldap_server(instances: Iterable[Any], *, url: str, bind_dn: str = "", bind_password: str = "",
+                    base_dn: str = "", group_base_dn: str = "", uid_attribute: str = "uid",
+                    ldap_auth: bool = True) -> None:
+    """Point simulated Harbors at a real LDAP server: their ``ldap_*`` configuration is set (as an
+    admin would in Harbor's Configuration page) and ``/ldap/*`` queries that server from now on."""
+    for inst in instances:
+        inst.ldap = LdapServerDirectory(inst.config)
+        inst.config.update({"ldap_url": url, "ldap_search_dn": bind_dn, "ldap_search_password": bind_password,
+                            "ldap_base_dn": base_dn, "ldap_uid": uid_attribute,
+                            "ldap_group_base_dn": group_base_dn or base_dn})
+        if ldap_auth:
+            inst.config["auth_mode"] = "ldap_auth"

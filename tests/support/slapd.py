@@ -1,0 +1,204 @@
+"""A real OpenLDAP slapd for the tests (SERVICES.md): one session-scoped server on a free loopback port.
+
+One directory, several shapes, as real directories mix them:
+
+* ``ou=people``: inetOrgPerson users (``uid=``), every password ``USER_PASSWORD``;
+* ``ou=groups``: groupOfNames (``member`` DNs), with one group nested in another;
+* ``ou=posix``: posixGroup (``memberUid`` names);
+* ``ou=unique``: groupOfUniqueNames (``uniqueMember`` DNs).
+
+Stopped by its pid at the end of the session. Without slapd installed the fixture skips with the
+install command (and CI=true turns that skip into a failure, tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.processes import free_port
+
+BASE = "dc=example,dc=org"
+ADMIN_DN = f"cn=admin,{BASE}"
+ADMIN_PASSWORD = "Slapd-Admin-Pw-4471"
+USER_PASSWORD = "Ldap-User-Pw-2024"
+SLAPD = "/usr/sbin/slapd"
+
+PEOPLE = {
+    # uid: (cn, sn, mail)
+    "ann": ("Ann Admin", "Admin", "ann@example.org"),
+    "oscar": ("Oscar Operator", "Operator", "oscar@example.org"),
+    "val": ("Val Viewer", "Viewer", "val@example.org"),
+    "dev1": ("Dana Dev", "Dev", "dev1@example.org"),
+    "dev2": ("Dario Dev", "Dev", "dev2@example.org"),
+    "nora": ("Nora Nested", "Nested", "nora@example.org"),
+    "nobody": ("No Body", "Body", "nobody@example.org"),
+    "alice": ("Alice Shadow", "Shadow", "alice@example.org"),  # same name as the local admin persona
+}
+GROUPS_OF_NAMES = {
+    "harborops-admins": ["ann"],
+    "harborops-operators": ["oscar"],
+    "harborops-viewers": ["val", "alice"],
+    "team-payments": ["dev1", "dev2"],
+    "team-payments-contractors": ["nora"],
+    "team-search": ["dev2"],
+}
+NESTED = {"team-payments": ["team-payments-contractors"]}  # parent: child groups
+POSIX_GROUPS = {"hops-admins": ["ann"], "hops-operators": ["oscar"], "hops-viewers": ["val"],
+                "payments": ["dev1", "dev2"]}
+UNIQUE_GROUPS = {"uhops-admins": ["ann"], "uhops-operators": ["oscar"], "uhops-viewers": ["val"]}
+
+
+def user_dn(uid: str) -> str:
+    return f"uid={uid},ou=people,{BASE}"
+
+
+def group_dn(name: str) -> str:
+    return f"cn={name},ou=groups,{BASE}"
+
+
+def posix_dn(name: str) -> str:
+    return f"cn={name},ou=posix,{BASE}"
+
+
+def unique_dn(name: str) -> str:
+    return f"cn={name},ou=unique,{BASE}"
+
+
+@dataclass(frozen=True)
+class Slapd:
+    url: str
+    base: str = BASE
+    bind_dn: str = ADMIN_DN
+    bind_password: str = ADMIN_PASSWORD
+    pid: int = 0
+
+    def env(self, shape: str = "groupOfNames") -> dict[str, str]:
+        """HARBOROPS_LDAP_* for harborops' login against this directory in one shape."""
+        bases = {"groupOfNames": "ou=groups", "nestedGroupOfNames": "ou=groups", "posixGroup": "ou=posix",
+                 "groupOfUniqueNames": "ou=unique"}
+        dn = {"groupOfNames": group_dn, "nestedGroupOfNames": group_dn, "posixGroup": posix_dn,
+              "groupOfUniqueNames": unique_dn}[shape]
+        prefix = {"posixGroup": "hops", "groupOfUniqueNames": "uhops"}.get(shape, "harborops")
+        return {
+            "HARBOROPS_LDAP_URI": self.url,
+            "HARBOROPS_LDAP_BIND_DN": self.bind_dn,
+            "HARBOROPS_LDAP_BIND_PASSWORD": self.bind_password,
+            "HARBOROPS_LDAP_USER_BASE": f"ou=people,{self.base}",
+            "HARBOROPS_LDAP_USER_FILTER": "(uid=%(user)s)",
+            "HARBOROPS_LDAP_GROUP_BASE": f"{bases[shape]},{self.base}",
+            "HARBOROPS_LDAP_GROUP_TYPE": shape,
+            "HARBOROPS_LDAP_ADMIN_GROUPS": dn(f"{prefix}-admins"),
+            "HARBOROPS_LDAP_OPERATOR_GROUPS": dn(f"{prefix}-operators"),
+            "HARBOROPS_LDAP_VIEWER_GROUPS": dn(f"{prefix}-viewers"),
+            "HARBOROPS_LDAP_TIMEOUT": "3",
+            "HARBOROPS_LDAP_CACHE_SECONDS": "0",
+        }
+
+
+def _ldif() -> str:
+    out = [f"dn: {BASE}\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example\n"]
+    for ou in ("people", "groups", "posix", "unique"):
+        out.append(f"dn: ou={ou},{BASE}\nobjectClass: organizationalUnit\nou: {ou}\n")
+    for n, (uid, (cn, sn, mail)) in enumerate(PEOPLE.items()):
+        out.append(f"dn: {user_dn(uid)}\nobjectClass: inetOrgPerson\nobjectClass: posixAccount\nuid: {uid}\n"
+                   f"cn: {cn}\nsn: {sn}\ngivenName: {cn.split()[0]}\nmail: {mail}\nuidNumber: {2000 + n}\n"
+                   f"gidNumber: 2000\nhomeDirectory: /home/{uid}\nuserPassword: {USER_PASSWORD}\n")
+    for name, members in GROUPS_OF_NAMES.items():
+        dns = [user_dn(m) for m in members] + [group_dn(c) for c in NESTED.get(name, [])]
+        out.append(f"dn: {group_dn(name)}\nobjectClass: groupOfNames\ncn: {name}\n"
+                   + "".join(f"member: {d}\n" for d in dns))
+    for n, (name, members) in enumerate(POSIX_GROUPS.items()):
+        out.append(f"dn: {posix_dn(name)}\nobjectClass: posixGroup\ncn: {name}\ngidNumber: {5000 + n}\n"
+                   + "".join(f"memberUid: {m}\n" for m in members))
+    for name, members in UNIQUE_GROUPS.items():
+        out.append(f"dn: {unique_dn(name)}\nobjectClass: groupOfUniqueNames\ncn: {name}\n"
+                   + "".join(f"uniqueMember: {user_dn(m)}\n" for m in members))
+    return "\n".join(out)
+
+
+def _conf(work: Path) -> str:
+    schema = "/etc/ldap/schema"
+    return (
+        "".join(f"include {schema}/{s}.schema\n" for s in ("core", "cosine", "inetorgperson", "nis"))
+        + f"modulepath /usr/lib/ldap\nmoduleload back_mdb\npidfile {work}/slapd.pid\n"
+        + "database mdb\nmaxsize 33554432\n"
+        + f'suffix "{BASE}"\nrootdn "{ADMIN_DN}"\nrootpw {ADMIN_PASSWORD}\n'
+        + f"directory {work}/data\nindex objectClass eq\nindex uid,cn,member,memberUid,uniqueMember eq\n"
+        + "access to attrs=userPassword by anonymous auth by * none\naccess to * by * read\n"
+    )
+
+
+def start_slapd(host: str = "127.0.0.1") -> tuple[Slapd, subprocess.Popen[bytes], Path]:
+    work = Path(tempfile.mkdtemp(prefix="harborops-slapd-"))
+    (work / "data").mkdir()
+    (work / "slapd.d").mkdir()
+    (work / "slapd.conf").write_text(_conf(work))
+    (work / "data.ldif").write_text(_ldif())
+    conf = str(work / "slapd.conf")
+    # Load the data offline first, then convert to cn=config (slaptest before the data fails).
+    subprocess.run(["/usr/sbin/slapadd", "-f", conf, "-b", BASE, "-l", str(work / "data.ldif")],
+                   check=True, capture_output=True)
+    subprocess.run(["/usr/sbin/slaptest", "-f", conf, "-F", str(work / "slapd.d")], check=True, capture_output=True)
+    port = free_port(host)
+    url = f"ldap://{host}:{port}"
+    log = (work / "slapd.log").open("wb")
+    proc = subprocess.Popen([SLAPD, "-F", str(work / "slapd.d"), "-h", f"{url}/", "-d", "0"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    import ldap
+
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            conn = ldap.initialize(url)
+            conn.set_option(ldap.OPT_NETWORK_TIMEOUT, 1)
+            conn.simple_bind_s(ADMIN_DN, ADMIN_PASSWORD)
+            conn.unbind_s()
+            break
+        except ldap.LDAPError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"slapd did not start: {(work / 'slapd.log').read_text()[-2000:]}") from None
+            time.sleep(0.05)
+    return Slapd(url=url, pid=proc.pid), proc, work
+
+
+@pytest.fixture(scope="session")
+def slapd() -> Iterator[Slapd]:
+    if not Path(SLAPD).exists():
+        pytest.skip("slapd is not installed: apt-get install -y slapd ldap-utils")
+    server, proc, work = start_slapd()
+    try:
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def ldap_settings(env: dict[str, str]) -> dict[str, object]:
+    """harborops' LDAP settings (AUTH_LDAP_* …) for these HARBOROPS_LDAP_* values, for override_settings."""
+    import os
+    from unittest import mock
+
+    from harborops.access.ldap_config import auth_ldap_settings
+
+    with mock.patch.dict(os.environ, env):
+        return auth_ldap_settings()
+
+
+def unreachable_ldap_settings(bind_password: str) -> dict[str, object]:
+    """Settings for a directory that is down (nothing listens on the port)."""
+    return ldap_settings({**Slapd(url=f"ldap://127.0.0.1:{free_port()}").env("groupOfNames"),
+                          "HARBOROPS_LDAP_BIND_PASSWORD": bind_password, "HARBOROPS_LDAP_TIMEOUT": "1"})
