@@ -36,7 +36,9 @@ class ActionLogEntry(models.Model):
 
     class Meta:
         ordering = ("-time", "-id")
-        indexes = [models.Index(fields=("object_type", "object_id", "-time"))]
+        indexes = [models.Index(fields=("object_type", "object_id", "-time")),
+                   # "what did this person do": the unified event search filters by user, newest first.
+                   models.Index(fields=("actor_name", "-time", "-id"), name="audit_actor_time")]
         verbose_name = "action log entry"
         verbose_name_plural = "action log entries"
 
