@@ -255,7 +255,7 @@ def markdown(results: dict[str, Any]) -> str:
                    f"{p['queries']} | {p['bytes'] / 1024:.0f} | {h['median_ms']:.1f} | {h['p90_ms']:.1f} | "
                    f"{h['queries']} |")
     out += ["", "Queries of one page view at the largest size:", ""]
-    out += [f"{i}. `{_normalise(q)[:400]}`" for i, q in enumerate(results["rows"][-1]["page"]["sql"], 1)]
+    out += [f"{i}. `{_normalise(q)}`" for i, q in enumerate(results["rows"][-1]["page"]["sql"], 1)]
     if results["growing"]:
         out += ["", "**Queries whose count grows with the fleet:**", ""] + [f"- {g}" for g in results["growing"]]
     else:

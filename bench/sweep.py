@@ -516,10 +516,11 @@ def verdicts(results: dict[str, Any]) -> list[str]:
         worst = max((d["max"] for k, d in r["probe_seconds"].items() if k not in ("up", "degraded") and d.get("n")),
                     default=0.0)
         base = _find(rows, r["transport"], r["instances"], "harborops")
-        limit = c["fault_timeout"] * 1.1 + 0.1
+        # One timeout plus connection setup and scheduling; a retry would make it 2x.
+        limit = c["fault_timeout"] * 1.3
         out.append(f"{r['transport']}, {r['instances']:,} instances, faulty: the slowest faulty probe took "
                    f"{worst:.2f} s against a {c['fault_timeout']:g} s timeout "
-                   f"({'meets' if worst <= limit else 'misses'}); wall "
+                   f"({'meets' if worst <= limit else 'misses'} ≤ 1.3× the timeout); wall "
                    f"{r['wall']:.2f} s" + (f" vs {base['wall']:.2f} s all healthy." if base else "."))
     return out
 
