@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +18,9 @@ from harborops.fleet.models import HAGroup, HealthSnapshot, Instance, StatusChan
 from harborops.fleet.services import ha_groups, importer, inventory
 from harborops.fleet.tasks import start_sweep
 
+PAGE_SIZE = 100  # rows per overview page: rendering is ~0.7 ms a row (docs/benchmarks.md, "Fleet overview")
+# Never shown on the overview; the password would otherwise be decrypted for every row.
+LIST_DEFERRED = ("password", "ca_bundle", "notes", "statistics")
 SORTS = {"name": "name", "status": "status", "version": "version", "latency": "latency_ms",
          "seen": "-last_seen_at"}
 
@@ -24,12 +28,15 @@ SORTS = {"name": "name", "status": "status", "version": "version", "latency": "l
 @role_required(VIEWER)
 def instance_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The fleet overview; the rows refresh themselves (htmx) and filters are shared with the API."""
-    filterset = InstanceFilterSet(request.GET or None, queryset=Instance.objects.select_related("ha_group"))
+    filterset = InstanceFilterSet(request.GET or None, queryset=Instance.objects.defer(*LIST_DEFERRED))
     instances = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
     sort = request.GET.get("sort", "name")
-    instances = instances.order_by(SORTS.get(sort, "name"), "name")
+    page = Paginator(instances.order_by(SORTS.get(sort, "name"), "name"), PAGE_SIZE).get_page(request.GET.get("page"))
+    without_page = request.GET.copy()
+    without_page.pop("page", None)
     counts = dict(Instance.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
-    context = {"instances": instances, "filter": filterset, "sort": sort, "query": request.GET.urlencode(),
+    context = {"instances": page.object_list, "page": page, "filter": filterset, "sort": sort,
+               "query": request.GET.urlencode(), "query_without_page": without_page.urlencode(),
                "counts": [(s, counts.get(s, 0)) for s in Instance.Status.values],
                "versions": charts.version_bars(Instance.objects.values_list("version").annotate(n=Count("pk"))
                                                .values_list("version", "n")),

@@ -78,3 +78,15 @@ def test_metrics_expose_fleet_status_and_versions(make_instance: MakeInstance):
     assert 'harborops_fleet_instances{status="up"} 2.0' in text
     assert 'harborops_fleet_instances_by_version{version="v2.13.1"}' in text
     assert "harborops_fleet_last_sweep_seconds 3." in text
+
+
+def test_the_overview_pages_a_large_fleet_and_keeps_filters_across_pages(make_instance: MakeInstance, vera: User):
+    for i in range(1, 131):
+        make_instance(i, labels={"env": "prod" if i <= 120 else "dev"})
+    client = viewer(vera)
+    first = client.get("/fleet/?label=env%3Dprod").content.decode()
+    assert first.count('data-instance="') == 100 and "1–100 of 120" in first
+    assert "label=env%3Dprod&amp;page=2" in first
+    second = client.get("/fleet/?label=env%3Dprod&page=2", HTTP_HX_REQUEST="true").content.decode()
+    assert second.count('data-instance="') == 20 and "101–120 of 120" in second
+    assert 'hx-get="/fleet/?label=env%3Dprod&amp;page=2"' in second  # the live refresh stays on this page
