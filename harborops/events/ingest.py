@@ -45,6 +45,10 @@ from harborops.harbor.query import Range, build_q
 logger = logging.getLogger(__name__)
 
 LEASE_SECONDS = 600
+# Harbor numbers audit rows from a PostgreSQL sequence, and concurrent transactions commit out of id
+# order: a row can appear below an id already read. Gaps seen this recently are read again.
+GAP_RECHECK = timedelta(minutes=15)
+GAP_RECHECK_PAGE = 100
 COPY_COLUMNS = ("instance_id", "instance_name", "source", "epoch", "harbor_id", "op_time", "username", "operation",
                 "resource_type", "resource", "project", "description", "result", "raw", "ingested_at")
 PROJECT_SCOPED = frozenset({"artifact", "repository", "tag", "project"})
@@ -152,6 +156,7 @@ class SourceResult:
     source: str
     fetched: int = 0
     gaps: int = 0
+    late: int = 0  # rows found inside a recent gap (committed after a higher id was read)
     reset: bool = False
     more: bool = False
     complete: bool = False
@@ -278,6 +283,29 @@ def note_gaps(instance: Instance, cursor: EventCursor, rows: Sequence[t.AuditLog
                                  kind=IngestAnomaly.Kind.GAP, from_id=first_missing, to_id=last_missing,
                                  missing=missing, message=msg)
     return 1
+
+
+def recheck_gaps(client: HarborClient, instance: Instance, cursor: EventCursor) -> int:
+    """Read recent gaps again and store the rows that have appeared in them since (late commits);
+    rows already stored are skipped by the unique key. Returns how many were found."""
+    found = 0
+    recent = IngestAnomaly.objects.filter(instance=instance, source=cursor.source, epoch=cursor.epoch,
+                                          kind=IngestAnomaly.Kind.GAP, detected_at__gte=now() - GAP_RECHECK)
+    for gap in recent.order_by("from_id"):
+        want = min(gap.to_id - gap.from_id + 1, GAP_RECHECK_PAGE)
+        rows = [r for r in client.list_audit_logs(cursor.source, after_id=gap.from_id - 1,  # type: ignore[arg-type]
+                                                  max_items=want) if r.id <= gap.to_id]
+        have = set(HarborEvent.objects.filter(instance=instance, source=cursor.source, epoch=cursor.epoch,
+                                              harbor_id__in=[r.id for r in rows]).values_list("harbor_id", flat=True))
+        rows = [r for r in rows if r.id not in have]
+        if rows:
+            at = now()
+            with transaction.atomic():
+                insert_events([row_values(instance, cursor.source, cursor.epoch, r, at) for r in rows])
+            logger.info("%s %s: %d late row(s) found in the gap %d..%d", instance.name, cursor.source, len(rows),
+                        gap.from_id, gap.to_id)
+            found += len(rows)
+    return found
 
 
 # --- reinstall detection ------------------------------------------------------------------------
@@ -407,6 +435,8 @@ def ingest_source(client: HarborClient, instance: Instance, cursor: EventCursor,
     if changed:
         open_new_epoch(instance, cursor, reason)
         result.reset = True
+    else:
+        result.late = recheck_gaps(client, instance, cursor)
     prefetch = _Prefetch(client, cursor.source, cursor.last_id, batch, max_events)
     try:
         while True:

@@ -201,3 +201,20 @@ def test_it_shows_syslog_forwarding(sim_fleet: MakeFleet) -> None:
     assert (one.forward_endpoint, one.skip_database, one.nothing_to_pull) == ("", False, False)
     assert (two.forward_endpoint, two.skip_database, two.nothing_to_pull) == ("syslog.example.org:514", True, True)
     assert two.forwarding_checked_at is not None
+
+
+def test_a_row_committed_late_inside_a_gap_is_picked_up_by_the_next_ingest(sim_fleet: MakeFleet) -> None:
+    """Harbor's ids come from a sequence; a transaction that took id 2 may commit after id 3 is read."""
+    fleet = sim_fleet(1, "2.12.0")
+    for n in range(1, 4):
+        fleet[1].record("admin", "create", "repository", f"proj/app-{n}", project="proj")
+    rows = fleet[1].audit_legacy.blocks[-1].rows
+    late = rows.pop(1)  # id 2 not committed yet
+    assert ingest_instance(inst(1)).sources[0].gaps == 1
+    assert set(HarborEvent.objects.values_list("harbor_id", flat=True)) == {1, 3}
+    rows.insert(1, late)  # ... and now it is
+    result = ingest_instance(inst(1))
+    assert result.sources[0].late == 1 and result.fetched == 0
+    assert set(HarborEvent.objects.values_list("harbor_id", flat=True)) == {1, 2, 3}
+    assert ingest_instance(inst(1)).sources[0].late == 0  # stored once, not again
+    assert_no_duplicates()
