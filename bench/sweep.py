@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,28 @@ async def _loop_lag(lags: list[float], every: float = 0.01) -> None:
         lags.append(time.perf_counter() - t0 - every)
 
 
+def _measure_peer(cfg: dict[str, Any], n: int, sweep_all: Callable[[list[str]], Coroutine[Any, Any, None]],
+                  calls: Counter[str], durations: list[float], errors: Counter[str]) -> dict[str, Any]:
+    """Warm up on one instance, then time one sweep of ``n`` (a peer client: harborapi, bare aiohttp)."""
+    asyncio.run(sweep_all([_url(cfg, 1)]))  # warm-up, as for ours
+    calls.clear()
+    durations.clear()
+    errors.clear()
+    urls = [_url(cfg, i) for i in range(1, n + 1)]
+    gc.collect()
+    rss0 = _rss_kib()
+    sys0 = system_cpu()
+    t0, c0 = time.perf_counter(), time.process_time()
+    asyncio.run(sweep_all(urls))
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    sys1 = system_cpu()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"wall": wall, "cpu": cpu, "calls": sum(calls.values()), "calls_by_path": dict(calls),
+            "peak_rss_kib": peak, "rss_before_kib": rss0, "poll_wall": wall, "poll_cpu": cpu,
+            "system_busy": sys1[0] - sys0[0], "system_total": sys1[1] - sys0[1],
+            "errors": dict(errors), "probe_seconds": {"all": _dist(durations)}}
+
+
 def child_harborapi(cfg: dict[str, Any]) -> dict[str, Any]:
     import ssl
 
@@ -224,23 +247,7 @@ def child_harborapi(cfg: dict[str, Any]) -> dict[str, Any]:
 
         await asyncio.gather(*(one(u) for u in urls))
 
-    asyncio.run(sweep_all([_url(cfg, 1)]))  # warm-up, as for ours
-    calls.clear()
-    durations.clear()
-    errors.clear()
-    urls = [_url(cfg, i) for i in range(1, n + 1)]
-    gc.collect()
-    rss0 = _rss_kib()
-    sys0 = system_cpu()
-    t0, c0 = time.perf_counter(), time.process_time()
-    asyncio.run(sweep_all(urls))
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    sys1 = system_cpu()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"wall": wall, "cpu": cpu, "calls": sum(calls.values()), "calls_by_path": dict(calls),
-            "peak_rss_kib": peak, "rss_before_kib": rss0, "poll_wall": wall, "poll_cpu": cpu,
-            "system_busy": sys1[0] - sys0[0], "system_total": sys1[1] - sys0[1],
-            "errors": dict(errors), "probe_seconds": {"all": _dist(durations)}}
+    return _measure_peer(cfg, n, sweep_all, calls, durations, errors)
 
 
 def child_aiohttp(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -281,23 +288,7 @@ def child_aiohttp(cfg: dict[str, Any]) -> dict[str, Any]:
 
         await asyncio.gather(*(one(u) for u in urls))
 
-    asyncio.run(sweep_all([_url(cfg, 1)]))
-    calls.clear()
-    durations.clear()
-    errors.clear()
-    urls = [_url(cfg, i) for i in range(1, n + 1)]
-    gc.collect()
-    rss0 = _rss_kib()
-    sys0 = system_cpu()
-    t0, c0 = time.perf_counter(), time.process_time()
-    asyncio.run(sweep_all(urls))
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    sys1 = system_cpu()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"wall": wall, "cpu": cpu, "calls": sum(calls.values()), "calls_by_path": dict(calls),
-            "peak_rss_kib": peak, "rss_before_kib": rss0, "poll_wall": wall, "poll_cpu": cpu,
-            "system_busy": sys1[0] - sys0[0], "system_total": sys1[1] - sys0[1],
-            "errors": dict(errors), "probe_seconds": {"all": _dist(durations)}}
+    return _measure_peer(cfg, n, sweep_all, calls, durations, errors)
 
 
 def _dist(values: list[float]) -> dict[str, float]:
