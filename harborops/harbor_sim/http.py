@@ -7,9 +7,9 @@ into `SimRequest` and write `SimResponse` back.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote
 
 JSON_TYPE = "application/json"
@@ -119,6 +119,18 @@ def bad_request(message: str) -> HarborError:
 
 def not_found(message: str = "resource not found") -> HarborError:
     return HarborError(404, message)
+
+
+T = TypeVar("T")
+
+
+def lookup(table: Mapping[int, T], raw: object, what: str, *, where: Callable[[T], bool] | None = None) -> T:
+    """The row of ``table`` whose id is the path parameter ``raw``, or Harbor's 404
+    "<what> <raw> not found" (also when ``raw`` is not a number, or ``where`` rejects the row)."""
+    row = table.get(int(str(raw))) if str(raw).isdigit() else None
+    if row is None or (where is not None and not where(row)):
+        raise not_found(f"{what} {raw} not found")
+    return row
 
 
 def forbidden(message: str = "forbidden") -> HarborError:

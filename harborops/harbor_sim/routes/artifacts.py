@@ -9,7 +9,7 @@ from urllib.parse import unquote
 from harborops.harbor_sim import spec
 from harborops.harbor_sim.auth import require_project, require_system
 from harborops.harbor_sim.clock import iso
-from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, conflict, not_found
+from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, conflict, lookup, not_found
 from harborops.harbor_sim.query import filter_rows, parse_q, parse_sort, sort_rows
 from harborops.harbor_sim.routes import Ctx, RouteSet, created, empty, ok, paged
 from harborops.harbor_sim.routes.projects import get_project, visible_projects
@@ -302,11 +302,7 @@ def list_quotas(ctx: Ctx) -> SimResponse:
 
 
 def _quota_project(ctx: Ctx) -> Project:
-    raw = ctx.params["id"]
-    p = ctx.inst.store.projects.get(int(raw)) if raw.isdigit() else None
-    if p is None:
-        raise not_found(f"quota {raw} not found")
-    return p
+    return lookup(ctx.inst.store.projects, ctx.params["id"], "quota")
 
 
 @routes.get("/quotas/{id}")

@@ -8,7 +8,7 @@ from typing import Any
 
 from harborops.harbor_sim.auth import require_system
 from harborops.harbor_sim.clock import iso
-from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, not_found
+from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, lookup
 from harborops.harbor_sim.jobs import AdminJob, check_cron
 from harborops.harbor_sim.query import filter_rows, parse_q, parse_sort, sort_rows
 from harborops.harbor_sim.routes import Ctx, RouteSet, empty, ok, paged, text
@@ -110,11 +110,8 @@ def _render_schedule(ctx: Ctx, kind: str) -> SimResponse:
 
 
 def _job(ctx: Ctx, kind: str, key: str) -> AdminJob:
-    raw = ctx.params[key]
-    job = ctx.inst.jobs.admin_jobs.get(int(raw)) if raw.isdigit() else None
-    if job is None or job.kind != kind:
-        raise not_found(f"{'GC' if kind == 'gc' else 'purge audit'} execution {raw} not found")
-    return job
+    return lookup(ctx.inst.jobs.admin_jobs, ctx.params[key], f"{'GC' if kind == 'gc' else 'purge audit'} execution",
+                  where=lambda job: job.kind == kind)
 
 
 def _history(ctx: Ctx, kind: str) -> SimResponse:

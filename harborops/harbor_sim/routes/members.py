@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harborops.harbor_sim.auth import require_project
-from harborops.harbor_sim.http import SimResponse, bad_request, conflict, not_found
+from harborops.harbor_sim.http import SimResponse, bad_request, conflict, lookup, not_found
 from harborops.harbor_sim.routes import Ctx, RouteSet, created, empty, ok, paged
 from harborops.harbor_sim.routes.projects import get_project
 from harborops.harbor_sim.state import GROUP_LDAP, ROLE_NAMES, Member, Project, UserGroup
@@ -34,11 +34,8 @@ def render_member(ctx: Ctx, m: Member) -> dict[str, Any]:
 
 
 def _member(ctx: Ctx, proj: Project) -> Member:
-    raw = ctx.params["mid"]
-    m = ctx.inst.store.members.get(int(raw)) if raw.isdigit() else None
-    if m is None or m.project_id != proj.project_id:
-        raise not_found(f"project member {raw} not found")
-    return m
+    return lookup(ctx.inst.store.members, ctx.params["mid"], "project member",
+                  where=lambda m: m.project_id == proj.project_id)
 
 
 @routes.get("/projects/{project_name_or_id}/members")

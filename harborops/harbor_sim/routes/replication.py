@@ -8,7 +8,7 @@ from typing import Any
 from harborops.harbor_sim import spec
 from harborops.harbor_sim.auth import require_system
 from harborops.harbor_sim.clock import iso
-from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, conflict, not_found
+from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, conflict, lookup, not_found
 from harborops.harbor_sim.jobs import ReplExecution, check_cron
 from harborops.harbor_sim.query import filter_rows, parse_q, parse_sort, sort_rows
 from harborops.harbor_sim.routes import Ctx, RouteSet, created, empty, ok, paged, text
@@ -72,10 +72,7 @@ LOCAL_REGISTRY = {
 
 
 def _registry(ctx: Ctx, raw: Any) -> Registry:
-    reg = ctx.inst.store.registries.get(int(raw)) if str(raw).isdigit() else None
-    if reg is None:
-        raise not_found(f"registry {raw} not found")
-    return reg
+    return lookup(ctx.inst.store.registries, raw, "registry")
 
 
 @routes.get("/registries")
@@ -255,10 +252,7 @@ def _policy_fields(ctx: Ctx, body: dict[str, Any], current: dict[str, Any] | Non
 
 
 def _policy(ctx: Ctx, raw: Any) -> dict[str, Any]:
-    p = ctx.inst.store.policies.get(int(raw)) if str(raw).isdigit() else None
-    if p is None:
-        raise not_found(f"policy {raw} not found")
-    return p
+    return lookup(ctx.inst.store.policies, raw, "policy")
 
 
 @routes.get("/replication/policies")
@@ -309,11 +303,7 @@ def delete_policy(ctx: Ctx) -> SimResponse:
 
 # --- executions --------------------------------------------------------------------------------------
 def _execution(ctx: Ctx) -> ReplExecution:
-    raw = ctx.params["id"]
-    ex = ctx.inst.jobs.repl.get(int(raw)) if raw.isdigit() else None
-    if ex is None:
-        raise not_found(f"execution {raw} not found")
-    return ex
+    return lookup(ctx.inst.jobs.repl, ctx.params["id"], "execution")
 
 
 @routes.get("/replication/executions")

@@ -10,7 +10,7 @@ from typing import Any
 from harborops.harbor_sim import spec
 from harborops.harbor_sim.auth import ROBOT_FORBIDDEN, can_project, require_auth, require_project
 from harborops.harbor_sim.clock import iso
-from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, conflict, forbidden, not_found
+from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, conflict, forbidden, lookup, not_found
 from harborops.harbor_sim.query import parse_q
 from harborops.harbor_sim.routes import Ctx, RouteSet, empty, ok, paged
 from harborops.harbor_sim.routes.projects import get_project
@@ -49,11 +49,7 @@ def render_robot(ctx: Ctx, r: Robot) -> dict[str, Any]:
 
 
 def _robot(ctx: Ctx) -> Robot:
-    raw = ctx.params["robot_id"]
-    r = ctx.inst.store.robots.get(int(raw)) if raw.isdigit() else None
-    if r is None:
-        raise not_found(f"robot {raw} not found")
-    return r
+    return lookup(ctx.inst.store.robots, ctx.params["robot_id"], "robot")
 
 
 def _may_manage(ctx: Ctx, r: Robot | None, project_id: int, action: str) -> None:

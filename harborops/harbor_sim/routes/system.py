@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 from harborops.harbor_sim import spec
 from harborops.harbor_sim.auth import require_auth, require_sysadmin, require_system
 from harborops.harbor_sim.clock import iso
-from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, not_found
+from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, lookup, not_found
 from harborops.harbor_sim.jobs import QUEUE_TYPES
 from harborops.harbor_sim.routes import Ctx, RouteSet, empty, ok, paged, text
 from harborops.harbor_sim.routes.projects import visible_projects
@@ -230,9 +230,7 @@ def queue_action(ctx: Ctx) -> SimResponse:
 @routes.put("/jobservice/jobs/{job_id}")
 def stop_job(ctx: Ctx) -> SimResponse:
     require_system(ctx.who, "jobservice-monitor", "stop")
-    job = ctx.inst.jobs.admin_jobs.get(int(ctx.params["job_id"])) if ctx.params["job_id"].isdigit() else None
-    if job is None:
-        raise not_found(f"job {ctx.params['job_id']} not found")
+    job = lookup(ctx.inst.jobs.admin_jobs, ctx.params["job_id"], "job")
     ctx.inst.jobs.stop_admin_job(job)
     return empty()
 
@@ -240,9 +238,7 @@ def stop_job(ctx: Ctx) -> SimResponse:
 @routes.get("/jobservice/jobs/{job_id}/log")
 def job_log(ctx: Ctx) -> SimResponse:
     require_system(ctx.who, "jobservice-monitor", "list")
-    job = ctx.inst.jobs.admin_jobs.get(int(ctx.params["job_id"])) if ctx.params["job_id"].isdigit() else None
-    if job is None:
-        raise not_found(f"job {ctx.params['job_id']} not found")
+    job = lookup(ctx.inst.jobs.admin_jobs, ctx.params["job_id"], "job")
     return text("\n".join(job.log) + "\n")
 
 

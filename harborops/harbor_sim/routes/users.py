@@ -7,7 +7,7 @@ from typing import Any
 
 from harborops.harbor_sim.auth import PROJECT_RBAC, project_roles, require_auth, require_sysadmin
 from harborops.harbor_sim.clock import iso
-from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, conflict, forbidden, not_found
+from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, conflict, forbidden, lookup, not_found
 from harborops.harbor_sim.query import filter_rows, parse_q, parse_sort, sort_rows
 from harborops.harbor_sim.routes import Ctx, RouteSet, created, empty, ok, paged
 from harborops.harbor_sim.routes.members import onboard_ldap_group
@@ -37,11 +37,7 @@ def render_user(ctx: Ctx, u: User) -> dict[str, Any]:
 
 
 def _user(ctx: Ctx) -> User:
-    raw = ctx.params["user_id"]
-    u = ctx.inst.store.users.get(int(raw)) if raw.isdigit() else None
-    if u is None:
-        raise not_found(f"user {raw} not found")
-    return u
+    return lookup(ctx.inst.store.users, ctx.params["user_id"], "user")
 
 
 def _self_or_admin(ctx: Ctx, u: User) -> None:
@@ -180,11 +176,7 @@ def render_group(g: UserGroup) -> dict[str, Any]:
 
 
 def _group(ctx: Ctx) -> UserGroup:
-    raw = ctx.params["group_id"]
-    g = ctx.inst.store.groups.get(int(raw)) if raw.isdigit() else None
-    if g is None:
-        raise not_found(f"user group {raw} not found")
-    return g
+    return lookup(ctx.inst.store.groups, ctx.params["group_id"], "user group")
 
 
 @routes.get("/usergroups")
