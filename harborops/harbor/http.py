@@ -43,6 +43,7 @@ __all__ = (
     "remove_transport_wrapper",
     "ssl_context",
     "sync_transport",
+    "unverified_context",
     "wrap_transport",
 )
 
@@ -154,18 +155,25 @@ def _is_refusal(exc: BaseException) -> bool:
     return any(isinstance(x, ConnectionRefusedError | ConnectionResetError | socket.gaierror) for x in _chain(exc))
 
 
+def unverified_context() -> ssl.SSLContext:
+    """A TLS context that verifies nothing: only for *reading* what a server presents after a
+    verified handshake failed (a failed verification would hide the very certificate we report).
+    Whatever it reads is shown to an operator or re-checked by a verified handshake, never trusted."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
 def presented_certificate(host: str, port: int, timeout: float = 5.0) -> bytes | None:
     """The DER certificate a server presents, read without verifying it (None when unreachable).
 
     Only called after a verified handshake has already failed, to tell the operator what was
     presented; the connection is closed right after the handshake and carries no data."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False  # reading the presented certificate, not trusting it
-    ctx.verify_mode = ssl.CERT_NONE  # (a failed verification would hide the very certificate we report)
     try:
         with (
             socket.create_connection((host, port), timeout=timeout) as sock,
-            ctx.wrap_socket(sock, server_hostname=host) as tls,
+            unverified_context().wrap_socket(sock, server_hostname=host) as tls,
         ):
             return tls.getpeercert(binary_form=True) or None
     except OSError:

@@ -17,7 +17,7 @@ import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from harborops.harbor.http import presented_certificate
+from harborops.harbor.http import presented_certificate, unverified_context
 
 GETCERT = "/api/v2.0/systeminfo/getcert"
 
@@ -39,11 +39,8 @@ def fingerprint(cert: x509.Certificate) -> str:
 def _harbor_ca(base_url: str, timeout: float) -> list[x509.Certificate]:
     """Harbor's own CA download, read over an unverified connection: it is only a candidate,
     checked by a verified handshake before anyone is offered it."""
-    unverified = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    unverified.check_hostname = False
-    unverified.verify_mode = ssl.CERT_NONE
     try:
-        resp = httpx.get(base_url + GETCERT, verify=unverified, timeout=timeout, follow_redirects=False)
+        resp = httpx.get(base_url + GETCERT, verify=unverified_context(), timeout=timeout, follow_redirects=False)
     except httpx.HTTPError:
         return []
     if resp.status_code != 200:
