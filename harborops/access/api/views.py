@@ -3,7 +3,6 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -20,7 +19,7 @@ from harborops.access.filtersets import DriftFilterSet, MappingFilterSet
 from harborops.access.models import DriftFinding, TeamMapping
 from harborops.access.services import directory, mappings, reconcile
 from harborops.access.tasks import start_apply, start_drift_check
-from harborops.core.api.helpers import request_actor, validation_error
+from harborops.core.api.helpers import request_actor, service_errors
 from harborops.core.api.serializers import JobRunSerializer
 from harborops.core.roles import OPERATOR, VIEWER
 
@@ -38,21 +37,17 @@ class MappingViewSet(viewsets.ModelViewSet[TeamMapping]):
     def perform_create(self, serializer: MappingSerializer) -> None:  # type: ignore[override]
         data = dict(serializer.validated_data)
         instances = data.pop("instances", [])
-        try:
+        with service_errors():
             serializer.instance = mappings.create_mapping(actor=request_actor(self.request), instances=instances,
                                                           **data)
-        except DjangoValidationError as exc:
-            raise validation_error(exc) from None
 
     def perform_update(self, serializer: MappingSerializer) -> None:  # type: ignore[override]
         assert serializer.instance is not None
         data = dict(serializer.validated_data)
         instances = data.pop("instances", None)
-        try:
+        with service_errors():
             serializer.instance = mappings.update_mapping(serializer.instance, actor=request_actor(self.request),
                                                           instances=instances, **data)
-        except DjangoValidationError as exc:
-            raise validation_error(exc) from None
 
     def perform_destroy(self, instance: TeamMapping) -> None:
         mappings.delete_mapping(instance, actor=request_actor(self.request))

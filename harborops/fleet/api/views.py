@@ -3,14 +3,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from harborops.core.api.helpers import request_actor, validation_error
+from harborops.core.api.helpers import request_actor, service_errors
 from harborops.core.api.serializers import JobRunSerializer
 from harborops.core.roles import ADMIN, OPERATOR
 from harborops.fleet.api.serializers import (
@@ -38,19 +37,15 @@ class InstanceViewSet(viewsets.ModelViewSet[Instance]):
     write_role = ADMIN
 
     def perform_create(self, serializer: InstanceSerializer) -> None:  # type: ignore[override]
-        try:
+        with service_errors():
             serializer.instance = inventory.create_instance(actor=request_actor(self.request),
                                                             **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise validation_error(exc) from None
 
     def perform_update(self, serializer: InstanceSerializer) -> None:  # type: ignore[override]
         assert serializer.instance is not None
-        try:
+        with service_errors():
             serializer.instance = inventory.update_instance(serializer.instance, actor=request_actor(self.request),
                                                             **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise validation_error(exc) from None
 
     def perform_destroy(self, instance: Instance) -> None:
         inventory.delete_instance(instance, actor=request_actor(self.request))
@@ -112,20 +107,16 @@ class HAGroupViewSet(viewsets.ModelViewSet[HAGroup]):
     def perform_create(self, serializer: HAGroupSerializer) -> None:  # type: ignore[override]
         data = dict(serializer.validated_data)
         members = data.pop("instances")
-        try:
+        with service_errors():
             serializer.instance = ha_groups.create_group(actor=request_actor(self.request), members=members, **data)
-        except DjangoValidationError as exc:
-            raise validation_error(exc) from None
 
     def perform_update(self, serializer: HAGroupSerializer) -> None:  # type: ignore[override]
         assert serializer.instance is not None
         data = dict(serializer.validated_data)
         members = data.pop("instances", None)
-        try:
+        with service_errors():
             serializer.instance = ha_groups.update_group(serializer.instance, actor=request_actor(self.request),
                                                          members=members, **data)
-        except DjangoValidationError as exc:
-            raise validation_error(exc) from None
 
     def perform_destroy(self, instance: HAGroup) -> None:
         ha_groups.delete_group(instance, actor=request_actor(self.request))

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -10,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from harborops.core.api.helpers import request_actor, validation_error
+from harborops.core.api.helpers import request_actor, service_errors
 from harborops.core.api.serializers import JobRunSerializer
 from harborops.core.roles import ADMIN, OPERATOR
 from harborops.installs import installers, services
@@ -42,7 +41,7 @@ class InstallerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         upload = request.FILES.get(installers.UPLOAD_FIELD) if request.FILES else None
         checksum = str(request.data.get("checksum", "") or "")
-        try:
+        with service_errors():
             if isinstance(upload, installers.StoredUpload):
                 installer = installers.save_upload(upload, actor=request_actor(request), checksum=checksum)
             elif request.data.get("url"):
@@ -51,8 +50,6 @@ class InstallerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
                 installer = installers.add_url(actor=request_actor(request), url=data["url"], checksum=data["checksum"])
             else:
                 raise serializers.ValidationError({"installer": "upload a file or give a url"})
-        except DjangoValidationError as exc:
-            raise validation_error(exc) from None
         return Response(InstallerSerializer(installer).data, status=status.HTTP_201_CREATED)
 
 
@@ -68,16 +65,12 @@ class InstallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def perform_create(self, serializer: InstallSerializer) -> None:  # type: ignore[override]
         data = dict(serializer.validated_data)
         hosts = [(entry["host"], entry["hostname"] or entry["host"].address) for entry in data.pop("hosts")]
-        try:
+        with service_errors():
             serializer.instance = services.create_install(actor=request_actor(self.request), hosts=hosts, **data)
-        except DjangoValidationError as exc:
-            raise validation_error(exc) from None
 
     def perform_destroy(self, instance: Install) -> None:
-        try:
+        with service_errors():
             services.delete_install(instance, actor=request_actor(self.request))
-        except DjangoValidationError as exc:
-            raise validation_error(exc) from None
 
     @extend_schema(request=StartSerializer, responses={202: JobRunSerializer})
     @action(detail=True, methods=["post"], write_role=OPERATOR)
@@ -85,8 +78,6 @@ class InstallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         """Start the install job, or retry it: steps already done are skipped (so it continues at the
         failed step); ``from_step`` re-runs that step and every later one."""
         data: dict[str, Any] = StartSerializer().run_validation(request.data or {})
-        try:
+        with service_errors():
             job = services.start_install(self.get_object(), actor=request_actor(request), from_step=data["from_step"])
-        except DjangoValidationError as exc:
-            raise validation_error(exc) from None
         return Response(JobRunSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -3,14 +3,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from harborops.core.api.helpers import request_actor, validation_error
+from harborops.core.api.helpers import request_actor, service_errors
 from harborops.core.api.serializers import JobRunSerializer
 from harborops.core.roles import ADMIN, OPERATOR
 from harborops.ssh import services
@@ -29,24 +28,18 @@ class SSHHostViewSet(viewsets.ModelViewSet[SSHHost]):
     filterset_fields = ("role", "address")
 
     def perform_create(self, serializer: SSHHostSerializer) -> None:  # type: ignore[override]
-        try:
+        with service_errors():
             serializer.instance = services.create_host(actor=request_actor(self.request), **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise validation_error(exc) from None
 
     def perform_update(self, serializer: SSHHostSerializer) -> None:  # type: ignore[override]
         assert serializer.instance is not None
-        try:
+        with service_errors():
             serializer.instance = services.update_host(serializer.instance, actor=request_actor(self.request),
                                                        **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise validation_error(exc) from None
 
     def perform_destroy(self, instance: SSHHost) -> None:
-        try:
+        with service_errors():
             services.delete_host(instance, actor=request_actor(self.request))
-        except DjangoValidationError as exc:
-            raise validation_error(exc) from None
 
     @extend_schema(request=None, responses={200: KeyScanSerializer})
     @action(detail=True, methods=["post"], url_path="scan-key")
@@ -60,11 +53,9 @@ class SSHHostViewSet(viewsets.ModelViewSet[SSHHost]):
     def accept_key(self, request: Request, pk: str | None = None) -> Response:
         """Pin the offered key; the fingerprint must be exactly the offered one."""
         data: dict[str, Any] = AcceptKeySerializer(data=request.data).run_validation(request.data)
-        try:
+        with service_errors():
             host = services.accept_host_key(self.get_object(), actor=request_actor(request),
                                             fingerprint=data["fingerprint"])
-        except DjangoValidationError as exc:
-            raise validation_error(exc) from None
         return Response(SSHHostSerializer(host).data)
 
     @extend_schema(request=None, responses={202: JobRunSerializer})
