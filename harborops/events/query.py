@@ -62,28 +62,17 @@ class EventFilter:
 
 
 # --- the two branches -----------------------------------------------------------------------------
+# EventFilter attribute -> its lookup on HarborEvent (applied when the attribute is set).
+HARBOR_LOOKUPS = (("user", "username"), ("operation", "operation"), ("resource_type", "resource_type"),
+                  ("resource_prefix", "resource__startswith"), ("resource_contains", "resource__contains"),
+                  ("project", "project"), ("since", "op_time__gte"), ("until", "op_time__lt"))
+
+
 def harbor_queryset(f: EventFilter) -> QuerySet[HarborEvent]:
-    qs = HarborEvent.objects.all()
+    qs = HarborEvent.objects.filter(**{lookup: getattr(f, attr) for attr, lookup in HARBOR_LOOKUPS
+                                       if getattr(f, attr)})
     ids = f.instance_ids()
-    if ids is not None:
-        qs = qs.filter(instance_id__in=ids)
-    if f.user:
-        qs = qs.filter(username=f.user)
-    if f.operation:
-        qs = qs.filter(operation=f.operation)
-    if f.resource_type:
-        qs = qs.filter(resource_type=f.resource_type)
-    if f.resource_prefix:
-        qs = qs.filter(resource__startswith=f.resource_prefix)
-    if f.resource_contains:
-        qs = qs.filter(resource__contains=f.resource_contains)
-    if f.project:
-        qs = qs.filter(project=f.project)
-    if f.since:
-        qs = qs.filter(op_time__gte=f.since)
-    if f.until:
-        qs = qs.filter(op_time__lt=f.until)
-    return qs
+    return qs if ids is None else qs.filter(instance_id__in=ids)
 
 
 def action_queryset(f: EventFilter) -> QuerySet[ActionLogEntry]:
