@@ -4,6 +4,8 @@
 # Ctrl-C stops all three. HARBOROPS_DEMO=1 also serves a demo fleet of simulated Harbors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# python-ldap (LDAP login) has no wheel: it builds against these headers.
+scripts/ensure-debs.sh libldap2-dev libsasl2-dev
 scripts/ensure-venv.sh requirements.txt
 export HARBOROPS_DATA_DIR=${HARBOROPS_DATA_DIR:-$PWD/data}
 mkdir -p "$HARBOROPS_DATA_DIR"

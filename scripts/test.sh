@@ -12,15 +12,7 @@ start=$(date +%s)
 # openssh-server/-client (a real sshd for the SSH and install tests; the test installer's prepare uses
 # python3-yaml; curl, iproute2 (ss) and openssl are what install preflight and fetch run on the host).
 packages=(chromium docker-compose postgresql redis-server slapd ldap-utils libldap2-dev libsasl2-dev openssh-server openssh-client python3-yaml curl iproute2 openssl)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing Debian packages: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/ensure-debs.sh "${packages[@]}"
 
 # PostgreSQL and Redis on 127.0.0.1 (the machine normally runs both already).
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
