@@ -6,10 +6,10 @@ import secrets
 import threading
 from typing import Any
 
-from harborops.harbor.capabilities import Capabilities, Version, parse_version
 from harborops.harbor_sim import spec
 from harborops.harbor_sim.audit import AuditTable
 from harborops.harbor_sim.auth import ANONYMOUS, HarborError, authenticate
+from harborops.harbor_sim.behaviour import SimBehaviour, SimVersion, parse_sim_version
 from harborops.harbor_sim.clock import Clock, ManualClock
 from harborops.harbor_sim.faults import Faults
 from harborops.harbor_sim.http import JSON_TYPE, Query, SimRequest, SimResponse, error_body, split_path
@@ -97,7 +97,7 @@ class HarborInstance:
 
     def __init__(
         self,
-        version: str | Version = "2.13.0",
+        version: str | SimVersion = "2.13.0",
         *,
         name: str = "harbor",
         clock: Clock | None = None,
@@ -144,12 +144,12 @@ class HarborInstance:
         create_project(self, "library", owner=self.admin, public=True, audit=False)
 
     # --- version ---------------------------------------------------------------------------------
-    def set_version(self, version: str | Version) -> None:
-        self.version = parse_version(version)
-        self.caps = Capabilities.for_version(self.version)
-        self.spec_name = self.caps.spec_name
+    def set_version(self, version: str | SimVersion) -> None:
+        self.version = parse_sim_version(version)
+        self.behaviour = SimBehaviour.for_version(self.version)
+        self.spec_name = self.behaviour.spec_name
 
-    def upgrade(self, version: str | Version) -> None:
+    def upgrade(self, version: str | SimVersion) -> None:
         """Switch to a newer version keeping all data (2.13+: /audit-logs freezes from here on)."""
         with self.lock:
             self.set_version(version)
@@ -175,7 +175,7 @@ class HarborInstance:
         if self.config.get("skip_audit_log_database"):
             return
         now = self.clock.now()
-        if self.caps.audit_log_ext:
+        if self.behaviour.audit_log_ext:
             disabled = {s.strip() for s in str(self.config.get("disabled_audit_log_event_types", "")).split(",")}
             if f"{operation}_{resource_type}" in disabled:
                 return
@@ -202,7 +202,7 @@ class HarborInstance:
         """Generate `count` audit rows lazily (no per-row memory). On 2.13+ they go to
         `/auditlog-exts` unless `history=True` (rows from before the upgrade, in `/audit-logs`)."""
         with self.lock:
-            table = self.audit_ext if self.caps.audit_log_ext and not history else self.audit_legacy
+            table = self.audit_ext if self.behaviour.audit_log_ext and not history else self.audit_legacy
             return table.seed(count, now=self.clock.now(), step_seconds=step_seconds)
 
     # --- users -----------------------------------------------------------------------------------
@@ -283,7 +283,7 @@ class HarborInstance:
         candidates = [
             (r, p)
             for r, p in ROUTER.match(segments)
-            if (r.feature is None or self.caps.supports(r.feature))
+            if (r.feature is None or self.behaviour.supports(r.feature))
             and spec.has_operation(self.spec_name, r.method, r.template)
         ]
         if not candidates:

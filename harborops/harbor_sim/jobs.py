@@ -277,17 +277,17 @@ class JobBoard:
 
     def render_admin(self, job: AdminJob) -> dict[str, Any]:
         now = self.inst.clock.now()
-        caps = self.inst.caps
+        beh = self.inst.behaviour
         params = dict(job.params)
         if job.kind == "gc":
             params.setdefault("delete_untagged", False)
             params.setdefault("dry_run", False)
-            if caps.gc_workers:
+            if beh.gc_workers:
                 params.setdefault("workers", 1)
                 if job.result:
                     params.update(job.result)
                     params["time_window"] = 2
-            if not caps.gc_redis_url_redacted:
+            if not beh.gc_redis_url_redacted:
                 params["redis_url_reg"] = "redis://redis:6379/1?idle_timeout_seconds=30"
         updated = job.end() if job.status(now) not in ("Running", "Pending") else None
         return {

@@ -251,7 +251,5 @@ def test_project_chart_count_until_2_7() -> None:
 
 
 def test_versions_outside_2_3_are_refused() -> None:
-    from harborops.harbor.errors import UnsupportedVersion
-
-    with pytest.raises(UnsupportedVersion):
+    with pytest.raises(ValueError, match="v2.3 and newer"):
         HarborInstance("2.2.0")

@@ -20,23 +20,23 @@ KINDS = {"gc": ("garbage-collection", "/system/gc"), "purge": ("purge-audit", "/
 
 
 def _gc_params(ctx: Ctx, raw: dict[str, Any]) -> dict[str, Any]:
-    caps = ctx.inst.caps
+    beh = ctx.inst.behaviour
     params: dict[str, Any] = {
         "delete_untagged": bool(raw.get("delete_untagged", False)),
         "dry_run": bool(raw.get("dry_run", False)),
     }
-    if caps.gc_workers:
+    if beh.gc_workers:
         workers = raw.get("workers", 1)
         if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 10:
             raise bad_request(f"workers should be integer and in range [1, 10], got {workers}")
         params["workers"] = workers
-    if caps.gc_delete_tag:
+    if beh.gc_delete_tag:
         params["delete_tag"] = bool(raw.get("delete_tag", False))
     return params
 
 
 def _purge_params(ctx: Ctx, raw: dict[str, Any]) -> dict[str, Any]:
-    key = ctx.inst.caps.purge_event_key or "include_operations"
+    key = ctx.inst.behaviour.purge_event_key or "include_operations"
     hours = raw.get("audit_retention_hour")
     if not isinstance(hours, int) or isinstance(hours, bool) or not 0 < hours <= 240000:
         raise bad_request("audit_retention_hour should be an integer in (0, 240000]")
@@ -92,7 +92,7 @@ def _render_schedule(ctx: Ctx, kind: str) -> SimResponse:
     if s is None:
         return SimResponse(200, [("Content-Type", "application/json")])
     sched: dict[str, Any] = {"type": s["type"], "cron": s["cron"]}
-    if ctx.inst.caps.gc_stop:  # next_scheduled_time arrived with 2.6 as well
+    if ctx.inst.behaviour.gc_stop:  # next_scheduled_time arrived with 2.6 as well
         sched["next_scheduled_time"] = iso(ctx.now + timedelta(hours=1))
     return ok(
         {

@@ -83,7 +83,7 @@ def _check_permissions(ctx: Ctx, level: str, perms: Any) -> int:
         if kind == "project" and ns != "*" and ctx.inst.store.project_by_name(str(ns)) is None:
             raise bad_request(f"project {ns} not found")
         for acc in p.get("access") or []:
-            if acc.get("resource") in ROBOT_FORBIDDEN and ctx.inst.caps.robot_permissions:
+            if acc.get("resource") in ROBOT_FORBIDDEN and ctx.inst.behaviour.robot_permissions:
                 raise bad_request(f"unsupported permission: {acc.get('resource')}:{acc.get('action')}")
     if level == "project":
         if len(perms) != 1 or perms[0].get("kind") != "project" or perms[0].get("namespace") == "*":

@@ -26,13 +26,13 @@ def ping(ctx: Ctx) -> SimResponse:
 
 @routes.get("/health")
 def health(ctx: Ctx) -> SimResponse:
-    inst, caps = ctx.inst, ctx.inst.caps
+    inst, beh = ctx.inst, ctx.inst.behaviour
     names = list(BASE_COMPONENTS)
     if inst.components["trivy"]:
         names.append("trivy")
-    if inst.components["chartmuseum"] and caps.health_chartmuseum:
+    if inst.components["chartmuseum"] and beh.health_chartmuseum:
         names.append("chartmuseum")
-    if inst.components["notary"] and caps.health_notary:
+    if inst.components["notary"] and beh.health_notary:
         names.append("notary")
     comps: list[dict[str, Any]] = []
     for name in sorted(names):

@@ -182,13 +182,13 @@ def _group(ctx: Ctx) -> UserGroup:
 @routes.get("/usergroups")
 def list_groups(ctx: Ctx) -> SimResponse:
     require_sysadmin(ctx.who)
-    caps = ctx.inst.caps
+    beh = ctx.inst.behaviour
     groups = sorted(ctx.inst.store.groups.values(), key=lambda g: g.id)
-    if not caps.usergroups_paginated:  # v2.3: no paging, no filters
+    if not beh.usergroups_paginated:  # v2.3: no paging, no filters
         return ok([render_group(g) for g in groups])
     if dn := ctx.query.get("ldap_group_dn"):
         groups = [g for g in groups if g.ldap_group_dn.lower() == dn.lower()]
-    if caps.usergroups_group_name_filter and (name := ctx.query.get("group_name")):
+    if beh.usergroups_group_name_filter and (name := ctx.query.get("group_name")):
         groups = [g for g in groups if name.lower() in g.group_name.lower()]
     return paged(ctx, [render_group(g) for g in groups])
 
