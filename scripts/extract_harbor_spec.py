@@ -14,11 +14,17 @@ Output is deterministic (sorted keys, fixed indent). Usage::
     python scripts/extract_harbor_spec.py [--shared ../shared] [--check]
 
 ``--check`` exits 1 when a committed extract differs from a fresh one.
+
+Beside the extracts it writes ``digests.json``: for each extract, the SHA-256 of the Harbor swagger it
+came from and of the extract itself. The test suite reads only that file (a clone stands alone: tests
+never read ``../shared``) to prove no extract was edited by hand; this script, run with ``--check``
+where Harbor's specs are at hand, proves the extracts match Harbor's published specs.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -217,14 +223,29 @@ def render(data: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
+DIGESTS = "digests.json"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def build_all(shared: Path) -> dict[str, str]:
-    """Return {file name: content} for every supported minor."""
+    """Return {file name: content} for every supported minor, plus ``digests.json``."""
     result: dict[str, str] = {}
+    digests: dict[str, dict[str, str]] = {}
     for minor in MINORS:
         source = f"v2.{minor}.0.yaml"
-        with open(shared / "harbor" / "swagger" / source, encoding="utf-8") as fh:
-            spec = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loader
-        result[f"v2.{minor}.json"] = render(extract(spec, source))
+        raw = (shared / "harbor" / "swagger" / source).read_bytes()
+        spec = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loader
+        name = f"v2.{minor}.json"
+        result[name] = render(extract(spec, source))
+        digests[name] = {
+            "source": source,
+            "source_sha256": sha256(raw),
+            "extract_sha256": sha256(result[name].encode("utf-8")),
+        }
+    result[DIGESTS] = render(digests)
     return result
 
 
