@@ -124,6 +124,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Login throttling (harborops/core/login_throttle.py): failures per user name and per client address.
+LOGIN_FAILURE_LIMIT = envint("HARBOROPS_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_WINDOW = envint("HARBOROPS_LOGIN_FAILURE_WINDOW", 15 * 60)
+LOGIN_LOCKOUT_SECONDS = envint("HARBOROPS_LOGIN_LOCKOUT", 15 * 60)
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "login"
 

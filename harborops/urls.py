@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from harborops.core.forms import ThrottledAuthenticationForm
 from harborops.core.views.ops import healthz, metrics_view
 
 api_patterns: list[URLPattern | URLResolver] = [
@@ -28,7 +29,8 @@ urlpatterns = [
     path("installs/", include("harborops.installs.urls")),
     path("access/", include("harborops.access.urls")),
     path("api/", include(api_patterns)),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True,
+                                                     authentication_form=ThrottledAuthenticationForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 
@@ -48,3 +49,36 @@ class UserCreateForm(forms.Form):
         if data.get("password"):
             validate_password(data["password"], User(username=data.get("username", "")))
         return data
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """The login form with login throttling (core/login_throttle.py): a locked-out user name or address is
+    refused before any password check, and every failure counts towards a lockout."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "locked_out": "Too many failed logins for this account or from this address: try again after %(until)s.",
+    }
+    locked_message = ""  # the lockout text for the page (the generic "wrong password" text otherwise)
+
+    def clean(self) -> dict[str, Any]:
+        from django.utils import timezone
+
+        from harborops.core import login_throttle
+        from harborops.core.actor import Actor
+
+        username = str(self.data.get("username") or "")
+        actor = Actor.from_request(self.request) if self.request else Actor.system("login")
+        until = login_throttle.locked_until(username, actor.source_ip)
+        if until is not None:
+            self.locked_message = self.error_messages["locked_out"] % {
+                "until": timezone.localtime(until).strftime("%H:%M:%S %Z")}
+            raise forms.ValidationError(self.locked_message, code="locked_out")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError as exc:
+            if getattr(exc, "code", None) == "invalid_login":
+                login_throttle.register_failure(username, actor.source_ip, actor=actor)
+            raise
+        login_throttle.register_success(username)
+        return cleaned

@@ -15,4 +15,5 @@ urlpatterns = [
     path("account/tokens/<int:pk>/revoke/", account.token_revoke, name="token_revoke"),
     path("users/", account.user_list, name="user_list"),
     path("users/<int:pk>/role/", account.user_role, name="user_role"),
+    path("users/lockouts/<int:pk>/clear/", account.lockout_clear, name="lockout_clear"),
 ]

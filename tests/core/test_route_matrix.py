@@ -68,6 +68,9 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
     "core:user_role": ("/users/{other_user}/role/", {
         "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "core:lockout_clear": ("/users/lockouts/{lockout}/clear/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     "audit:actionlog_list": ("/audit/actions/", {
         "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
@@ -147,6 +150,15 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
     "core-api:token-detail": ("/api/tokens/{own_token}/", {
         "GET": "401 403 405 405 405", "POST": "401 403 405 405 405", "PUT": "401 403 405 405 405",
         "PATCH": "401 403 405 405 405", "DELETE": "401 403 204 204 204"}),
+    "core-api:login-lockout-list": ("/api/login-lockouts/", {
+        "GET": "401 403 403 403 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "core-api:login-lockout-detail": ("/api/login-lockouts/{lockout}/", {
+        "GET": "401 403 403 403 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "core-api:login-lockout-clear": ("/api/login-lockouts/{lockout}/clear/", {
+        "GET": "401 403 403 403 405", "POST": "401 403 403 403 204", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
     "audit-api:actionlog-list": ("/api/action-log/", {
         "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
         "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
@@ -292,6 +304,9 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
     "access:apply": ("/access/apply/", {
         "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "access:preflight": ("/access/preflight/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     "access:drift_list": ("/access/drift/", {
         "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
@@ -308,6 +323,12 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
         "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
         "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
     "access-api:mapping-plan-all": ("/api/access/mappings/plan/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "access-api:mapping-preflight": ("/api/access/mappings/{mapping}/preflight/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "access-api:mapping-preflight-all": ("/api/access/mappings/preflight/", {
         "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
         "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
     "access-api:mapping-apply": ("/api/access/mappings/apply/", {
@@ -453,6 +474,13 @@ def _objects(user: User | None) -> dict[str, int]:
 
     objects["event"] = HarborEvent.objects.create(instance=instance, instance_name="matrix", source="audit-logs",
                                                   harbor_id=1, op_time=job.created_at).pk
+    from datetime import timedelta
+
+    from harborops.core.models import LoginFailureCounter
+
+    objects["lockout"] = LoginFailureCounter.objects.create(
+        kind="address", key="192.0.2.7", failures=5, window_started_at=job.created_at, last_failure_at=job.created_at,
+        locked_until=job.created_at + timedelta(hours=1)).pk
     return objects | {"job": job.pk, "action": action.pk, "other_user": other.pk, "own_token": token.pk,
             "instance": instance.pk, "hagroup": hagroup.pk, "ssh_host": ssh_host.pk,
             "installer": installer.pk, "install": install.pk}

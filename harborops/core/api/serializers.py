@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from harborops.core.models import ApiToken, JobLogLine, JobRun
+from harborops.core.models import ApiToken, JobLogLine, JobRun, LoginFailureCounter
 
 
 class JobRunSerializer(serializers.ModelSerializer[JobRun]):
@@ -42,3 +42,10 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 
     class Meta(ApiTokenSerializer.Meta):
         fields: tuple[str, ...] = (*ApiTokenSerializer.Meta.fields, "key")
+
+
+class LoginLockoutSerializer(serializers.ModelSerializer[LoginFailureCounter]):
+    class Meta:
+        model = LoginFailureCounter
+        fields = ("id", "kind", "key", "failures", "window_started_at", "last_failure_at", "locked_until")
+        read_only_fields = fields

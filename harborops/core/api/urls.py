@@ -10,4 +10,5 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("jobs", views.JobRunViewSet, basename="job")
 router.register("tokens", views.ApiTokenViewSet, basename="token")
+router.register("login-lockouts", views.LoginLockoutViewSet, basename="login-lockout")
 urlpatterns = [path("me/", views.me, name="me"), *router.urls]

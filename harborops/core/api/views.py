@@ -10,17 +10,18 @@ from rest_framework.decorators import action, api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from harborops.core import services
+from harborops.core import login_throttle, services
 from harborops.core.actor import Actor
 from harborops.core.api.serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenSerializer,
     JobLogLineSerializer,
     JobRunSerializer,
+    LoginLockoutSerializer,
 )
 from harborops.core.jobs import request_cancel
-from harborops.core.models import ApiToken, JobLogLine, JobRun
-from harborops.core.roles import VIEWER, role_of
+from harborops.core.models import ApiToken, JobLogLine, JobRun, LoginFailureCounter
+from harborops.core.roles import ADMIN, VIEWER, role_of
 
 
 class JobRunFilterSet(django_filters.FilterSet):
@@ -84,3 +85,21 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Des
 def me(request: Request) -> Response:
     user = request.user
     return Response({"username": user.get_username(), "role": role_of(user)})
+
+
+class LoginLockoutViewSet(viewsets.ReadOnlyModelViewSet[LoginFailureCounter]):
+    """Active login lockouts (admin); ``clear`` lets the next login attempt through."""
+
+    serializer_class = LoginLockoutSerializer
+    filterset_class = None
+    read_role = ADMIN
+    write_role = ADMIN
+
+    def get_queryset(self) -> QuerySet[LoginFailureCounter]:
+        return login_throttle.active_lockouts()
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def clear(self, request: Request, pk: str | None = None) -> Response:
+        login_throttle.clear(self.get_object(), actor=Actor.from_request(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)

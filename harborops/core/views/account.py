@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from harborops.core import services
+from harborops.core import login_throttle, services
 from harborops.core.actor import Actor
 from harborops.core.forms import RoleForm, TokenCreateForm, UserCreateForm
 from harborops.core.http import AuthenticatedHttpRequest
-from harborops.core.models import ApiToken
+from harborops.core.models import ApiToken, LoginFailureCounter
 from harborops.core.permissions import role_required
 from harborops.core.roles import ADMIN, VIEWER, role_of
 
@@ -49,8 +50,17 @@ def user_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.success(request, f"User {user.username} created.")
         return redirect("core:user_list")
     users = [(u, role_of(u)) for u in User.objects.order_by("username").prefetch_related("groups")]
-    return render(request, "core/user_list.html", {"users": users, "form": form,
-                                                   "role_form": RoleForm()})
+    return render(request, "core/user_list.html", {"users": users, "form": form, "role_form": RoleForm(),
+                                                   "lockouts": login_throttle.active_lockouts(),
+                                                   "login_failure_limit": settings.LOGIN_FAILURE_LIMIT})
+
+
+@role_required(ADMIN, methods=("POST",))
+def lockout_clear(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    counter = get_object_or_404(LoginFailureCounter, pk=pk)
+    login_throttle.clear(counter, actor=Actor.from_request(request))
+    messages.success(request, f"Login lockout of {counter} cleared.")
+    return redirect("core:user_list")
 
 
 @role_required(ADMIN, methods=("POST",))
