@@ -172,6 +172,13 @@ def test_no_canary_appears_anywhere(alice: User, bob: User, vera: User, caplog):
 
     objects["event"] = HarborEvent.objects.create(instance_id=objects["instance"], instance_name="eu-1",
                                                   source="audit-logs", harbor_id=1, op_time=job.created_at).pk
+    # Wrong passwords until a lockout: the attempted password must not show anywhere either.
+    canaries["mistyped login password"] = "canary-mistyped-login-password-5e1f"
+    for _ in range(5):
+        Client().post("/login/", {"username": "vera", "password": canaries["mistyped login password"]})
+    from harborops.core.models import LoginFailureCounter
+
+    objects["lockout"] = LoginFailureCounter.objects.get(kind="username", key="vera").pk
     for user in (alice, bob, vera):
         client = Client()
         client.force_login(user)
