@@ -65,7 +65,7 @@ def _web_service_environment(tmp_path) -> dict[str, str]:
     if env["CELERY_BROKER_URL"].startswith("filesystem://"):  # the embedded run's broker lives in its data dir
         env["HARBOROPS_DATA_DIR"] = str(settings.DATA_DIR)
     base = {k: v for k, v in os.environ.items() if not k.startswith(("HARBOROPS_", "POSTGRES_", "DATABASE_URL",
-                                                                      "CELERY_", "DJANGO_SETTINGS_MODULE"))}
+                                                                      "CELERY_", "DJANGO_"))}
     return {**base, **env}
 
 
