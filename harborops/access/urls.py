@@ -15,6 +15,8 @@ urlpatterns = [
     path("groups/search/", views.group_search, name="group_search"),
     path("plan/", views.plan, name="plan"),
     path("apply/", views.apply, name="apply"),
+    path("preflight/", views.preflight_checks, name="preflight"),
+    path("preflight/draft/", views.preflight_draft, name="preflight_draft"),
     path("drift/", views.drift_list, name="drift_list"),
     path("drift/check/", views.drift_check, name="drift_check"),
 ]

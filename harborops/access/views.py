@@ -14,13 +14,14 @@ from django.urls import reverse
 
 from harborops.access.forms import ApplyForm, MappingForm, OnboardForm, ProjectRows
 from harborops.access.models import DriftCheck, DriftFinding, ManagedMembership, TeamMapping
-from harborops.access.services import directory, mappings, reconcile
+from harborops.access.services import directory, mappings, preflight, reconcile
 from harborops.access.tasks import start_apply, start_drift_check
 from harborops.audit.services import record
 from harborops.core.actor import Actor
 from harborops.core.http import AuthenticatedHttpRequest
 from harborops.core.permissions import role_required
 from harborops.core.roles import OPERATOR, VIEWER
+from harborops.fleet.models import Instance
 
 
 def _mapping_ids(request: AuthenticatedHttpRequest) -> list[int] | None:
@@ -159,8 +160,41 @@ def apply(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.error(request, "A mapping of this plan no longer exists; here is the plan again.")
         return redirect("access:plan")
     ids = [m.pk for m in form.cleaned_data["mapping"]]
-    job = start_apply(actor=Actor.from_request(request), mapping_ids=ids or None)
+    job = start_apply(actor=Actor.from_request(request), mapping_ids=ids or None,
+                      force=request.POST.get("force") == "on")
     return redirect("core:job_detail", job.pk)
+
+
+@role_required(VIEWER)
+def preflight_checks(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """htmx: the preflight of these mappings (``?mapping=``) or of every mapping, read live: will each
+    target Harbor resolve the group for its members?"""
+    ids = _mapping_ids(request)
+    checks = preflight.preflight(ids)
+    return render(request, "access/htmx/preflight.html", {
+        "checks": checks, "ineffective": [c for c in checks if c.ineffective], "ids": ids or [],
+        "sample_size": preflight.SAMPLE_SIZE})
+
+
+@role_required(OPERATOR)
+def preflight_draft(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """htmx: the preflight of the mapping being written in the form or the wizard (not saved yet)."""
+    dn = request.GET.get("ldap_group_dn", "").strip()
+    ids = [int(v) for v in request.GET.getlist("instances") if v.isdigit()]
+    checks: list[preflight.MappingCheck] = []
+    error = ""
+    try:
+        directory.validate_dn(dn)
+        checks = preflight.preflight_draft(
+            dn, targets=request.GET.get("targets", TeamMapping.Targets.ALL),
+            target_label=request.GET.get("target_label", ""), listed=Instance.objects.filter(pk__in=ids))
+    except directory.DirectoryError as exc:
+        error = "pick an LDAP group first" if not dn else str(exc)
+    except ValidationError as exc:
+        error = "; ".join(exc.messages)
+    return render(request, "access/htmx/preflight.html", {
+        "checks": checks, "ineffective": [c for c in checks if c.ineffective], "draft": True, "error": error,
+        "sample_size": preflight.SAMPLE_SIZE})
 
 
 @role_required(VIEWER)

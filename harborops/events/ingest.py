@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import queue
+import re
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -51,7 +52,12 @@ GAP_RECHECK = timedelta(minutes=15)
 GAP_RECHECK_PAGE = 100
 COPY_COLUMNS = ("instance_id", "instance_name", "source", "epoch", "harbor_id", "op_time", "username", "operation",
                 "resource_type", "resource", "project", "description", "result", "raw", "ingested_at")
-PROJECT_SCOPED = frozenset({"artifact", "repository", "tag", "project"})
+PROJECT_SCOPED = frozenset({"artifact", "repository", "tag", "project", "robot"})
+# Harbor 2.13.0-2.13.4 and 2.14.0-2.14.2 put the raw PUT /configurations body into update_configuration's
+# op_desc, secrets included (src/pkg/auditext/event/config/config.go@v2.13.0 resolver.Resolve; only the
+# payload column was redacted). Values of these keys never reach our database.
+_SECRET_KEY = re.compile(r'("[A-Za-z0-9_]*(?:password|secret|token)[A-Za-z0-9_]*"\s*:\s*)"(?:[^"\\]|\\.)*"?',
+                         re.IGNORECASE)
 Progress = Callable[[int, int | None], None]
 
 
@@ -65,12 +71,22 @@ class CursorMoved(Exception):
 
 # --- normalization ------------------------------------------------------------------------------
 def derive_project(resource_type: str, resource: str) -> str:
-    """``proj/repo:tag`` → ``proj``; a project event's resource is the project itself."""
+    """``proj/repo:tag`` → ``proj``; a project event's resource is the project itself; a project robot's
+    ``proj+name`` (Harbor records the stored robot name, src/controller/event/topic.go CreateRobotEvent)."""
     if resource_type not in PROJECT_SCOPED or not resource:
         return ""
     if resource_type == "project":
         return resource
+    if resource_type == "robot":
+        return resource.split("+", 1)[0] if "+" in resource else ""
     return resource.split("/", 1)[0] if "/" in resource else ""
+
+
+def redact_description(resource_type: str, text: str) -> str:
+    """Mask secret values in an update_configuration description (see _SECRET_KEY)."""
+    if resource_type != "configuration" or not text:
+        return text
+    return _SECRET_KEY.sub(r'\1"***"', text)
 
 
 def _utc_iso(value: datetime | None) -> str:
@@ -98,9 +114,12 @@ def event_fingerprint(ev: HarborEvent) -> str:
 def row_values(instance: Instance, source: str, epoch: int, row: t.AuditLog, at: datetime) -> tuple[Any, ...]:
     """One normalized event as a tuple in COPY_COLUMNS order (no model instance: ingest is hot)."""
     raw = row.model_dump(mode="json", exclude_none=True)
+    description = redact_description(row.resource_type, row.operation_description or "")
+    if "operation_description" in raw:
+        raw["operation_description"] = description
     return (instance.pk, instance.name, source, epoch, row.id, row.op_time or at, row.username[:255],
             row.operation[:64], row.resource_type[:64], row.resource[:1024],
-            derive_project(row.resource_type, row.resource)[:255], row.operation_description or "",
+            derive_project(row.resource_type, row.resource)[:255], description,
             row.operation_result, raw, at)
 
 

@@ -1,9 +1,11 @@
 """Harbor versions and what each one can do (v2.3 … v2.15).
 
-Shared by the client (which refuses to call what a version lacks) and the simulator (which
-behaves like the version it plays). Sources: api-notes.md "Version differences"; every range
-that the swagger specs can witness is re-checked against the spec extract in
-``tests/harbor/test_capabilities_spec.py``.
+The client refuses to call what a version lacks. Every feature cites the Harbor source that shows
+its range (``Feature.cite``, ``path@tag symbol``). The simulator does not use this table: it keeps
+its own, ``harborops/harbor_sim/behaviour.py``, as an independent witness, and
+``tests/harbor/test_behaviour_crosscheck.py`` fails, naming both citations, when the two disagree.
+Ranges the swagger specs can witness are re-checked against the spec extracts in
+``tests/harbor/test_spec_extract.py``.
 
 Usage::
 
@@ -107,6 +109,7 @@ class Feature:
     since: tuple[int, ...] | None
     until: tuple[int, ...] | None
     what: str
+    cite: str  # Harbor source showing the range: ``path@vX.Y.Z symbol`` parts joined by "; "
 
     def present(self, v: Version) -> bool:
         t = v.triple
@@ -120,36 +123,139 @@ def _pad(t: tuple[int, ...], fill: int = 0) -> tuple[int, int, int]:
     return (p[0], p[1], p[2])
 
 
-# Every boolean capability, with its range. Capabilities fields have the same names.
+# Every boolean capability, with its range and the Harbor source that shows it (``path@tag symbol``,
+# parts joined by "; "). Capabilities fields have the same names. The simulator keeps its own table
+# (harborops/harbor_sim/behaviour.py); tests/harbor/test_behaviour_crosscheck.py compares the two.
 FEATURES: Final[dict[str, Feature]] = {
-    "audit_log_ext": Feature((2, 13), None, "/auditlog-exts, /auditlog-exts/events, /projects/{p}/auditlog-exts"),
-    "legacy_audit_logs_frozen": Feature((2, 13), None, "/audit-logs only returns rows written before the 2.13 upgrade"),
-    "purge_audit": Feature((2, 6), None, "/system/purgeaudit*"),
-    "purge_include_event_types": Feature((2, 13), None, "purge parameter include_event_types (was include_operations)"),
-    "gc_stop": Feature((2, 6), None, "PUT /system/gc/{gc_id} stops a GC"),
-    "gc_workers": Feature((2, 9), None, "GC parameter workers (1-10) and result stats"),
-    "gc_delete_tag": Feature((2, 15), None, "GC parameter delete_tag"),
-    "gc_redis_url_redacted": Feature((2, 15, 1), None, "job_parameters no longer carries redis_url_reg (#23134)"),
-    "jobservice": Feature((2, 7), None, "/jobservice/* dashboard"),
-    "schedules": Feature((2, 7), None, "/schedules"),
-    "usergroup_search": Feature((2, 4), None, "/usergroups/search"),
-    "usergroups_paginated": Feature((2, 4), None, "/usergroups page/page_size/ldap_group_dn"),
-    "usergroups_group_name_filter": Feature((2, 6), None, "/usergroups group_name filter"),
-    "ldap_group_attach_parallel": Feature((2, 12), None, "configuration ldap_group_attach_parallel"),
-    "project_robots": Feature(None, (2, 12), "/projects/{p}/robots (removed in 2.13)"),
-    "robot_permissions": Feature((2, 10), None, "GET /permissions"),
-    "project_artifacts": Feature((2, 12), None, "/projects/{p}/artifacts"),
-    "audit_log_forward": Feature((2, 6), None, "audit_log_forward_endpoint / skip_audit_log_database"),
-    "disabled_audit_log_event_types": Feature((2, 13), None, "configuration disabled_audit_log_event_types"),
-    "health_chartmuseum": Feature(None, (2, 7), "health component chartmuseum possible"),
-    "health_notary": Feature(None, (2, 8), "health component notary possible"),
-    "systeminfo_current_time": Feature((2, 5), None, "GeneralInfo.current_time"),
-    "replication_speed": Feature((2, 4), None, "ReplicationPolicy.speed"),
-    "replication_copy_by_chunk": Feature((2, 7), None, "ReplicationPolicy.copy_by_chunk"),
-    "replication_single_active": Feature((2, 14), None, "ReplicationPolicy.single_active_replication"),
-    "registry_ca_certificate": Feature((2, 15), None, "Registry.ca_certificate"),
-    "cve_export": Feature((2, 6), None, "/export/cve"),
-    "security_hub": Feature((2, 9), None, "/security/summary, /security/vul"),
+    "audit_log_ext": Feature(
+        (2, 13),
+        None,
+        "/auditlog-exts, /auditlog-exts/events, /projects/{p}/auditlog-exts",
+        "api/v2.0/swagger.yaml@v2.13.0 /auditlog-exts; src/server/v2.0/handler/auditlog.go@v2.13.0 ListAuditLogExts",
+    ),
+    "legacy_audit_logs_frozen": Feature(
+        (2, 13),
+        None,
+        "/audit-logs only returns rows written before the 2.13 upgrade",
+        "src/controller/event/handler/auditlog/auditlog.go@v2.13.0 Handler.Handle (writes auditext only)",
+    ),
+    "purge_audit": Feature((2, 6), None, "/system/purgeaudit*", "api/v2.0/swagger.yaml@v2.6.0 /system/purgeaudit"),
+    "purge_include_event_types": Feature(
+        (2, 13),
+        None,
+        "purge parameter include_event_types (was include_operations)",
+        "src/server/v2.0/handler/purge.go@v2.13.0 verifyCreateRequest (PurgeAuditIncludeEventTypes)",
+    ),
+    "gc_stop": Feature(
+        (2, 6), None, "PUT /system/gc/{gc_id} stops a GC", "api/v2.0/swagger.yaml@v2.6.0 PUT /system/gc/{gc_id}"
+    ),
+    "gc_workers": Feature(
+        (2, 9),
+        None,
+        "GC parameter workers and result stats",
+        "src/server/v2.0/handler/gc.go@v2.9.0 validateWorkers; "
+        "src/jobservice/job/impl/gc/garbage_collection.go@v2.9.0 GarbageCollector.parseParams",
+    ),
+    "gc_workers_max_10": Feature(
+        (2, 13),
+        None,
+        "GC parameter workers above 5 (1-5 before, 1-10 from 2.13)",
+        "src/server/v2.0/handler/gc.go@v2.13.0 validateWorkers (<= 10); "
+        "src/server/v2.0/handler/gc.go@v2.12.4 validateWorkers (<= 5)",
+    ),
+    "gc_delete_tag": Feature(
+        (2, 15),
+        None,
+        "GC parameter delete_tag",
+        "src/server/v2.0/handler/gc.go@v2.15.0 gcAPI.kick (delete_tag)",
+    ),
+    "gc_redis_url_redacted": Feature(
+        (2, 15, 1),
+        None,
+        "job_parameters no longer carries redis_url_reg (#23134)",
+        "src/server/v2.0/handler/model/gc.go@v2.15.1 CleanExtraAttrs",
+    ),
+    "jobservice": Feature((2, 7), None, "/jobservice/* dashboard", "api/v2.0/swagger.yaml@v2.7.0 /jobservice/pools"),
+    "schedules": Feature((2, 7), None, "/schedules", "api/v2.0/swagger.yaml@v2.7.0 /schedules"),
+    "usergroup_search": Feature((2, 4), None, "/usergroups/search", "api/v2.0/swagger.yaml@v2.4.0 /usergroups/search"),
+    "usergroups_paginated": Feature(
+        (2, 4),
+        None,
+        "/usergroups page/page_size/ldap_group_dn",
+        "api/v2.0/swagger.yaml@v2.4.0 GET /usergroups page_size",
+    ),
+    "usergroups_group_name_filter": Feature(
+        (2, 6), None, "/usergroups group_name filter", "api/v2.0/swagger.yaml@v2.6.0 GET /usergroups group_name"
+    ),
+    "ldap_group_attach_parallel": Feature(
+        (2, 12),
+        None,
+        "configuration ldap_group_attach_parallel",
+        "api/v2.0/swagger.yaml@v2.12.0 Configurations.ldap_group_attach_parallel",
+    ),
+    "project_robots": Feature(
+        None,
+        (2, 12),
+        "/projects/{p}/robots (removed in 2.13)",
+        "api/v2.0/swagger.yaml@v2.12.0 /projects/{project_name_or_id}/robots; "
+        "src/server/v2.0/handler/robotV1.go@v2.12.0 robotV1API.ListRobotV1 (removed at v2.13.0)",
+    ),
+    "robot_permissions": Feature((2, 10), None, "GET /permissions", "api/v2.0/swagger.yaml@v2.10.0 /permissions"),
+    "project_artifacts": Feature(
+        (2, 12),
+        None,
+        "/projects/{p}/artifacts",
+        "api/v2.0/swagger.yaml@v2.12.0 /projects/{project_name_or_id}/artifacts",
+    ),
+    "audit_log_forward": Feature(
+        (2, 6),
+        None,
+        "audit_log_forward_endpoint / skip_audit_log_database",
+        "api/v2.0/swagger.yaml@v2.6.0 Configurations.audit_log_forward_endpoint",
+    ),
+    "disabled_audit_log_event_types": Feature(
+        (2, 13),
+        None,
+        "configuration disabled_audit_log_event_types",
+        "api/v2.0/swagger.yaml@v2.13.0 Configurations.disabled_audit_log_event_types",
+    ),
+    "health_chartmuseum": Feature(
+        None,
+        (2, 7),
+        "health component chartmuseum possible",
+        "src/controller/health/checker.go@v2.8.0 RegisterHealthCheckers (no chartmuseum)",
+    ),
+    "health_notary": Feature(
+        None,
+        (2, 8),
+        "health component notary possible",
+        "src/controller/health/checker.go@v2.9.0 RegisterHealthCheckers (no notary)",
+    ),
+    "systeminfo_current_time": Feature(
+        (2, 5), None, "GeneralInfo.current_time", "api/v2.0/swagger.yaml@v2.5.0 GeneralInfo.current_time"
+    ),
+    "replication_speed": Feature(
+        (2, 4), None, "ReplicationPolicy.speed", "api/v2.0/swagger.yaml@v2.4.0 ReplicationPolicy.speed"
+    ),
+    "replication_copy_by_chunk": Feature(
+        (2, 7), None, "ReplicationPolicy.copy_by_chunk", "api/v2.0/swagger.yaml@v2.7.0 ReplicationPolicy.copy_by_chunk"
+    ),
+    "replication_single_active": Feature(
+        (2, 14),
+        None,
+        "ReplicationPolicy.single_active_replication",
+        "api/v2.0/swagger.yaml@v2.14.0 ReplicationPolicy.single_active_replication",
+    ),
+    "registry_ca_certificate": Feature(
+        (2, 15), None, "Registry.ca_certificate", "api/v2.0/swagger.yaml@v2.15.0 Registry.ca_certificate"
+    ),
+    "cve_export": Feature((2, 6), None, "/export/cve", "api/v2.0/swagger.yaml@v2.6.0 /export/cve"),
+    "security_hub": Feature(
+        (2, 9),
+        None,
+        "/security/summary, /security/vul",
+        "api/v2.0/swagger.yaml@v2.9.0 /security/summary, /security/vul",
+    ),
 }
 
 HEALTH_COMPONENTS_BASE: Final = frozenset(
@@ -169,6 +275,7 @@ class Capabilities:
     purge_include_event_types: bool
     gc_stop: bool
     gc_workers: bool
+    gc_workers_max_10: bool
     gc_delete_tag: bool
     gc_redis_url_redacted: bool
     jobservice: bool

@@ -15,43 +15,103 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ("Q_KEYS", "SORT_KEYS", "AllOf", "AnyOf", "Fuzzy", "Range", "Value", "build_q", "build_sort")
+__all__ = ("KEY_SOURCES", "Q_KEYS", "SORT_KEYS", "AllOf", "AnyOf", "Fuzzy", "Range", "Value", "build_q", "build_sort")
 
 Value = str | int | dt.datetime | bool
 
-_AUDIT = frozenset({"id", "username", "resource", "resource_type", "operation", "op_time", "project_id"})
-# Columns accepted per resource (JSON field names as Harbor's ORM maps them).
+# Keys Harbor's ORM accepts (src/lib/orm/metadata.go parseModel): each model field's column (and its Go
+# field name, not listed here); FilterByXxx methods add `xxx`; handlers add or overwrite a few
+# (KEY_SOURCES names each). Sort keys are columns only (src/lib/orm/query.go setSorts). Everything
+# else is dropped by Harbor without an error - hence the check in build_q / build_sort.
+_AUDIT = frozenset({"id", "project_id", "operation", "resource_type", "resource", "username", "op_time"})
+_AUDIT_EXT = _AUDIT | {"op_desc", "op_result"}
+# src/pkg/task/dao/model.go Execution (GC, purge and replication executions run on the task framework)
+_EXECUTION = frozenset(
+    {"id", "vendor_type", "vendor_id", "status", "status_message", "trigger", "extra_attrs", "start_time",
+     "update_time", "end_time", "revision"}
+)  # fmt: skip
+_TASK = frozenset(
+    {"id", "vendor_type", "execution_id", "job_id", "status", "status_code", "status_revision", "status_message",
+     "run_count", "extra_attrs", "creation_time", "start_time", "update_time", "end_time"}
+)  # fmt: skip
+_PROJECT = frozenset({"project_id", "owner_id", "name", "creation_time", "update_time", "deleted", "registry_id"})
+_USER = frozenset(
+    {"user_id", "username", "email", "password_version", "realname", "comment", "deleted", "sysadmin_flag",
+     "reset_uuid", "creation_time", "update_time"}
+)  # fmt: skip
+_ROBOT = frozenset(
+    {"id", "name", "description", "duration", "project_id", "expiresat", "disabled", "visible", "creation_time",
+     "update_time"}
+)  # fmt: skip
+_REGISTRY = frozenset(
+    {"id", "url", "name", "credential_type", "type", "insecure", "description", "health", "creation_time",
+     "update_time"}
+)  # fmt: skip
+_POLICY = frozenset(
+    {"id", "name", "description", "creator", "src_registry_id", "dest_registry_id", "dest_namespace",
+     "dest_namespace_replace_count", "override", "enabled", "trigger", "filters", "replicate_deletion",
+     "creation_time", "update_time"}
+)  # fmt: skip
+_REPOSITORY = frozenset(
+    {"repository_id", "name", "project_id", "description", "pull_count", "star_count", "creation_time", "update_time"}
+)
+_ARTIFACT = frozenset(
+    {"id", "type", "media_type", "manifest_media_type", "project_id", "repository_id", "repository_name", "digest",
+     "size", "icon", "push_time", "pull_time", "extra_attrs", "annotations"}
+)  # fmt: skip
+
 Q_KEYS: Final[dict[str, frozenset[str]]] = {
     "audit_log": _AUDIT,
-    "audit_log_ext": _AUDIT | {"operation_description", "operation_result"},
-    "project": frozenset(
-        {"name", "project_id", "owner_id", "public", "registry_id", "creation_time", "update_time", "deleted"}
-    ),
-    "user": frozenset({"username", "email", "realname", "user_id", "sysadmin_flag", "creation_time"}),
-    "robot": frozenset({"Level", "ProjectID", "name", "id", "disabled", "creation_time"}),
-    "registry": frozenset({"name", "url", "type", "id", "status", "creation_time"}),
-    "replication_policy": frozenset({"name", "id", "enabled", "creation_time", "update_time"}),
-    "gc": frozenset({"id", "job_status", "job_kind", "creation_time", "update_time"}),
-    "purge": frozenset({"id", "job_status", "job_kind", "creation_time", "update_time"}),
-    "repository": frozenset({"name", "project_id", "id", "creation_time", "update_time", "pull_count"}),
-    "artifact": frozenset({"type", "digest", "tags", "labels", "media_type", "push_time", "pull_time"}),
-    "quota": frozenset({"reference", "reference_id", "id"}),
+    "audit_log_ext": _AUDIT_EXT,
+    "project": _PROJECT | {"public", "owner"},
+    "user": _USER | {"username_or_email"},
+    "robot": _ROBOT | {"Level", "ProjectID"},
+    "registry": _REGISTRY,
+    "replication_policy": _POLICY,
+    "gc": _EXECUTION,
+    "purge": _EXECUTION,
+    "repository": _REPOSITORY | {"blob_digest"},
+    "artifact": _ARTIFACT | {"tags", "labels", "base"},
+    "quota": frozenset(),  # ListQuotas builds its query without q: every q is ignored
 }
 SORT_KEYS: Final[dict[str, frozenset[str]]] = {
     "audit_log": _AUDIT,
-    "audit_log_ext": _AUDIT,
-    "project": frozenset({"name", "project_id", "creation_time", "update_time", "owner_id"}),
-    "user": frozenset({"username", "user_id", "creation_time", "update_time", "email"}),
-    "robot": frozenset({"name", "id", "creation_time", "update_time", "expires_at"}),
-    "registry": frozenset({"name", "id", "creation_time", "update_time"}),
-    "replication_policy": frozenset({"name", "id", "creation_time", "update_time"}),
-    "replication_execution": frozenset({"id", "start_time", "end_time", "status"}),
-    "replication_task": frozenset({"id", "start_time", "end_time", "status"}),
-    "gc": frozenset({"id", "creation_time", "update_time"}),
-    "purge": frozenset({"id", "creation_time", "update_time"}),
-    "repository": frozenset({"name", "creation_time", "update_time", "pull_count", "id"}),
-    "artifact": frozenset({"push_time", "pull_time", "digest", "id"}),
-    "quota": frozenset({"id", "creation_time", "update_time", "hard.storage", "used.storage"}),
+    "audit_log_ext": _AUDIT_EXT,
+    "project": _PROJECT,
+    "user": _USER,
+    "robot": _ROBOT,
+    "registry": _REGISTRY,
+    "replication_policy": _POLICY,
+    "replication_execution": _EXECUTION,
+    "replication_task": _TASK,
+    "gc": _EXECUTION,
+    "purge": _EXECUTION,
+    "repository": _REPOSITORY,
+    "artifact": _ARTIFACT,
+    "quota": frozenset({"creation_time", "update_time", "hard.storage", "used.storage"}),
+}
+# Where each resource's keys come from (read at v2.3.0 and v2.15.2 unless a range is given).
+KEY_SOURCES: Final[dict[str, str]] = {
+    "audit_log": "src/pkg/audit/model/model.go AuditLog; src/server/v2.0/handler/auditlog.go ListAuditLogs",
+    "audit_log_ext": "src/pkg/auditext/model/model.go@v2.13.0 AuditLogExt (op_desc, op_result; the JSON names "
+    "operation_description / operation_result are not keys)",
+    "project": "src/pkg/project/models/project.go Project + FilterByPublic, FilterByOwner (owner = username); "
+    "src/server/v2.0/handler/project.go ListProjects",
+    "user": "src/pkg/user/dao/user.go@v2.15.2 User (src/common/models/user.go@v2.3.0) + FilterByUsernameOrEmail",
+    "robot": "src/pkg/robot/model/model.go Robot (ExpiresAt is column expiresat); src/server/v2.0/handler/robot.go "
+    "ListRobot (Level, ProjectID)",
+    "registry": "src/pkg/reg/dao/model.go Registry (Status is column health)",
+    "replication_policy": "src/pkg/replication/model/model.go Policy (columns present since v2.3.0)",
+    "replication_execution": "src/pkg/task/dao/model.go Execution; handler/replication.go ListReplicationExecutions "
+    "(sort only, q not read)",
+    "replication_task": "src/pkg/task/dao/model.go Task; handler/replication.go ListReplicationTasks (sort only)",
+    "gc": "src/pkg/task/dao/model.go Execution (no creation_time: GCHistory.creation_time is start_time); "
+    "src/server/v2.0/handler/gc.go GetGCHistory",
+    "purge": "src/pkg/task/dao/model.go Execution; src/server/v2.0/handler/purge.go@v2.6.0 ListPurgeHistory",
+    "repository": "src/pkg/repository/model/model.go RepoRecord (repository_id, not id) + FilterByBlobDigest",
+    "artifact": "src/pkg/artifact/dao/model.go Artifact (artifact_type only from v2.11.0, left out) + "
+    "src/pkg/artifact/dao/dao.go setTagQuery/setLabelQuery/setBaseQuery",
+    "quota": "src/server/v2.0/handler/quota.go ListQuotas (BuildQuery(nil q)); src/pkg/quota/dao/util.go listOrderBy",
 }
 _SPECIAL_START = ("~", "[", "{", "(")
 

@@ -230,6 +230,17 @@ class ReplicationPolicy(HarborModel):
     single_active_replication: bool | None = None
 
 
+def _zero_time_is_none(v: Any) -> Any:
+    """Harbor answers Go's zero time (``0001-01-01T00:00:00.000Z``) for a time that has not happened
+    yet: replication executions/tasks always carry ``end_time`` (handler/replication.go convertExecution,
+    convertTask), and a Pending task's ``start_time`` too. Read it as "not yet"."""
+    if isinstance(v, str) and v.startswith("0001-01-01"):
+        return None
+    if isinstance(v, dt.datetime) and v.year == 1:
+        return None
+    return v
+
+
 class ReplicationExecution(HarborModel):
     id: int = 0
     policy_id: int = 0
@@ -244,6 +255,8 @@ class ReplicationExecution(HarborModel):
     in_progress: int = 0
     stopped: int = 0
 
+    _zero_times = field_validator("start_time", "end_time", mode="before")(_zero_time_is_none)
+
 
 class ReplicationTask(HarborModel):
     id: int = 0
@@ -256,6 +269,8 @@ class ReplicationTask(HarborModel):
     dst_resource: str = ""
     start_time: dt.datetime | None = None
     end_time: dt.datetime | None = None
+
+    _zero_times = field_validator("start_time", "end_time", mode="before")(_zero_time_is_none)
 
 
 class AuditLog(HarborModel):

@@ -22,32 +22,163 @@ from harborops.harbor_sim.query import Cond, match
 
 PERIOD = 64
 SEED_USERS = ("admin", "alice", "bob", "carol", "robot$ci", "dave", "erin", "frank")
-# (operation, resource_type, resource pattern) - {p} project number, {r} repo, {t} tag
+
+# --- which events each version records (#10 part 3) --------------------------------------------------
+# audit_log (<= 2.12): the events src/controller/event/handler/auditlog/auditlog.go Handler.Handle
+# turns into rows; 2.12 added CreateRobotEvent/DeleteRobotEvent (v2.11.2 has neither).
+LEGACY_RECORDED = frozenset(
+    {
+        "create_artifact",  # PushArtifactEvent
+        "pull_artifact",  # PullArtifactEvent (skipped when pull_audit_log_disable, 2.5+)
+        "delete_artifact",
+        "delete_repository",
+        "create_project",
+        "delete_project",
+        "create_tag",
+        "delete_tag",
+    }
+)
+LEGACY_ROBOT_EVENTS = frozenset({"create_robot", "delete_robot"})
+# audit_log_ext (2.13+): src/pkg/auditext/model/model.go EventTypes - what /auditlog-exts/events lists
+# and what a purge may name. The same list at v2.13.0 ... v2.15.2.
+EXT_EVENT_TYPES = (
+    "create_artifact",
+    "delete_artifact",
+    "pull_artifact",
+    "create_project",
+    "delete_project",
+    "delete_repository",
+    "login_user",
+    "logout_user",
+    "create_user",
+    "delete_user",
+    "update_user",
+    "create_robot",
+    "delete_robot",
+    "update_configuration",
+)
+# Only on Harbor's main branch after v2.15.2 (VERSION v2.16.0): member events (#23228) and update_project
+# (#23527) were appended to EventTypes. No released tag has them.
+EXT_MEMBER_EVENTS = ("create_member", "delete_member", "update_member")
+EXT_PROJECT_UPDATE = ("update_project",)
+# The ext handler also writes tag events (CreateTagEvent/DeleteTagEvent stay in Handler.Handle's switch)
+# although EventTypes does not list them: they can be neither listed in /events nor purged.
+EXT_UNLISTED = frozenset({"create_tag", "delete_tag"})
+OTHER_EVENTS = "other"  # purge keyword: EventTypes[3:]
+LEGACY_PURGE_OPS = ("pull", "create", "delete")  # src/pkg/audit/dao/dao.go allowedMaps
+
+
+def ext_event_types(beh: Any) -> tuple[str, ...]:
+    """This version's EventTypes (src/pkg/auditext/model/model.go)."""
+    out: tuple[str, ...] = EXT_EVENT_TYPES
+    if beh.supports("audit_ext_member_events"):
+        out = (*out, *EXT_MEMBER_EVENTS)
+    if beh.supports("audit_ext_project_update"):
+        out = (*out, *EXT_PROJECT_UPDATE)
+    return out
+
+
+def recorded_kinds(beh: Any) -> frozenset[str]:
+    """`<operation>_<resource_type>` events this version writes (to audit_log_ext from 2.13, else audit_log)."""
+    if beh.supports("audit_log_ext"):
+        return frozenset(ext_event_types(beh)) | EXT_UNLISTED
+    return LEGACY_RECORDED | (LEGACY_ROBOT_EVENTS if beh.supports("audit_legacy_robot_events") else frozenset())
+
+
+def legacy_purge_filter(tokens: Sequence[str]) -> frozenset[str]:
+    """src/pkg/audit/dao/dao.go permitOps: only the bare operations pull/create/delete survive (lower-cased);
+    the legacy table is matched on lower(operation). From 2.13 the tokens are event types
+    (`create_artifact`), so nothing survives and the legacy table is left alone."""
+    return frozenset(t.lower() for t in tokens if t.lower() in LEGACY_PURGE_OPS)
+
+
+def ext_purge_filter(tokens: Sequence[str], event_types: Sequence[str]) -> frozenset[str]:
+    """src/pkg/auditext/dao/dao.go permitEventTypes: a token whose lower case is an EventType is kept *as
+    given* (then compared with lower(operation || '_' || resource_type), so `Create_Artifact` matches
+    nothing); `other` stands for EventTypes[3:]; anything else is dropped."""
+    out: set[str] = set()
+    for t in tokens:
+        if t.lower() in event_types:
+            out.add(t)
+        elif t.lower() == OTHER_EVENTS:
+            out.update(event_types[3:])
+    return frozenset(out)
+
+
+def config_description(beh: Any, payload: str) -> str:
+    """update_configuration's op_desc: the raw request payload (cut at 950 chars) until 2.13.4 / 2.14.2,
+    plain "update configuration" from 2.13.5, 2.14.3 and 2.15.0
+    (src/pkg/auditext/event/config/config.go resolver.Resolve)."""
+    if beh.supports("audit_config_payload_desc_213") or beh.supports("audit_config_payload_desc_214"):
+        if len(payload) > 950:
+            payload = payload[:950] + "..."
+        return f"update configuration: {payload}"
+    return "update configuration"
+
+
+def default_description(operation: str, resource_type: str, resource: str) -> str:
+    """op_desc as topic.go's ResolveToAuditLog writes it for project/repository/tag/robot events."""
+    return f"{operation} {resource_type}: {resource}"
+
+
+# (operation, resource_type, resource pattern) - {p} project number, {r} repo, {t} tag, {u} a user.
+# Only events every seeded version records: legacy seeds hold no robot rows (2.12 only).
 LEGACY_EVENTS = (
     ("create", "artifact", "proj-{p}/app-{r}:v{t}"),
     ("pull", "artifact", "proj-{p}/app-{r}:v{t}"),
     ("pull", "artifact", "proj-{p}/app-{r}:latest"),
-    ("delete", "artifact", "proj-{p}/app-{r}:v{t}"),
+    ("delete", "artifact", "proj-{p}/app-{r}@{d}"),
     ("create", "tag", "proj-{p}/app-{r}:rc{t}"),
     ("delete", "tag", "proj-{p}/app-{r}:rc{t}"),
     ("delete", "repository", "proj-{p}/app-{r}"),
     ("create", "project", "proj-{p}"),
 )
+# Ext seeds: event types of EXT_EVENT_TYPES (every 2.13+ version), op_desc as Harbor words it.
 EXT_EVENTS = (
     ("create", "artifact", "proj-{p}/app-{r}:v{t}"),
-    ("delete", "artifact", "proj-{p}/app-{r}:v{t}"),
+    ("delete", "artifact", "proj-{p}/app-{r}@{d}"),
     ("create", "project", "proj-{p}"),
     ("login", "user", "{u}"),
-    ("create", "member", "{u}"),
+    ("pull", "artifact", "proj-{p}/app-{r}:v{t}"),
     ("update", "configuration", "configuration"),
-    ("create", "robot", "robot$ci-{t}"),
+    ("create", "robot", "proj-{p}+ci-{t}"),
     ("delete", "repository", "proj-{p}/app-{r}"),
 )
-FILTER_KEYS = ("id", "username", "resource", "resource_type", "operation", "op_time")
-EXT_FILTER_KEYS = (*FILTER_KEYS, "operation_description", "operation_result")
+PROJECT_SCOPED = ("artifact", "tag", "repository", "project", "robot")
+
+# Query keys: Harbor's ORM accepts a model's Go field name or its column (src/lib/orm/metadata.go
+# parseModel); a q key is also tried in snake case (src/lib/orm/query.go setFilters). Anything else is
+# ignored. Models: src/pkg/audit/model/model.go AuditLog, src/pkg/auditext/model/model.go AuditLogExt.
+LEGACY_FIELDS = {
+    "ID": "id",
+    "ProjectID": "project_id",
+    "Operation": "operation",
+    "ResourceType": "resource_type",
+    "Resource": "resource",
+    "Username": "username",
+    "OpTime": "op_time",
+}
+EXT_FIELDS = {**LEGACY_FIELDS, "OperationDescription": "op_desc", "IsSuccessful": "op_result"}
+FILTER_KEYS = tuple(LEGACY_FIELDS.values())
+EXT_FILTER_KEYS = tuple(EXT_FIELDS.values())
 OUT_KEYS = ("id", "username", "resource", "resource_type", "operation", "op_time")
-EXT_OUT_KEYS = (*OUT_KEYS[:5], "operation_description", "operation_result", "op_time")
 POSITIONAL = ("id", "op_time")
+
+
+def _fake_digest(n: int) -> str:
+    return "sha256:" + f"{n:02x}" * 32
+
+
+def _describe(op: str, rtype: str, resource: str, digest: str) -> str:
+    if rtype == "artifact":
+        repo = resource.split("@")[0].rsplit(":", 1)[0]
+        verb = {"create": "push"}.get(op, op)
+        return f"{verb} artifact: {repo}@{digest}"
+    if rtype == "user" and op in ("login", "logout"):
+        return op
+    if rtype == "configuration":
+        return "update configuration"
+    return default_description(op, rtype, resource)
 
 
 def _template(residue: int, ext: bool) -> dict[str, Any]:
@@ -55,12 +186,17 @@ def _template(residue: int, ext: bool) -> dict[str, Any]:
     events = EXT_EVENTS if ext else LEGACY_EVENTS
     op, rtype, pattern = events[(residue // len(SEED_USERS)) % len(events)]
     p = residue % 5
-    resource = pattern.format(p=p, r=residue % 3, t=residue % 7, u=SEED_USERS[(residue + 3) % 8])
+    digest = _fake_digest(residue)
+    login_as = SEED_USERS[(residue + 3) % 4]  # a person, never the robot
+    resource = pattern.format(p=p, r=residue % 3, t=residue % 7, u=login_as, d=digest)
+    if rtype == "user":
+        user = login_as  # a login row's operator is the user logging in (login.go loginResolver)
     row: dict[str, Any] = {"username": user, "resource": resource, "resource_type": rtype, "operation": op}
-    row["_project"] = f"proj-{p}" if rtype in ("artifact", "tag", "repository", "project") else None
+    row["_project"] = f"proj-{p}" if rtype in PROJECT_SCOPED else None
+    row["project_id"] = None  # seeded projects do not exist in the store
     if ext:
-        row["operation_description"] = f"{op} {rtype}: {resource}"
-        row["operation_result"] = True
+        row["op_desc"] = _describe(op, rtype, resource, digest)
+        row["op_result"] = True
     return row
 
 
@@ -180,13 +316,14 @@ class SeededBlock:
                 yield self.row(x)
             x += step
 
-    def purge(self, cutoff_time: datetime, match_row: Any) -> int:
+    def purge(self, cutoff_time: datetime, match_row: Any, *, dry_run: bool = False) -> int:
         first_kept = min(self._id_at_or_after(cutoff_time), self.last_id + 1)
         purged = 0
         for r, t in enumerate(self.templates):
             if match_row(t) and first_kept > self.cutoff[r]:
                 purged += self._count_res(self.cutoff[r], first_kept - 1, r)
-                self.cutoff[r] = first_kept
+                if not dry_run:
+                    self.cutoff[r] = first_kept
         return purged
 
 
@@ -209,6 +346,11 @@ class AuditTable:
     def filter_keys(self) -> tuple[str, ...]:
         return EXT_FILTER_KEYS if self.ext else FILTER_KEYS
 
+    @property
+    def fields(self) -> dict[str, str]:
+        """Go field name -> column of this table's model (both are query keys in Harbor)."""
+        return EXT_FIELDS if self.ext else LEGACY_FIELDS
+
     def __len__(self) -> int:
         return sum(
             b.count(b.first_id, b.last_id, range(PERIOD)) if isinstance(b, SeededBlock) else len(b.rows)
@@ -224,6 +366,7 @@ class AuditTable:
         operation: str,
         now: datetime,
         project: str | None,
+        project_id: int | None = None,
         description: str = "",
         result: bool = True,
     ) -> int:
@@ -241,10 +384,11 @@ class AuditTable:
             "operation": operation,
             "op_time": now,
             "_project": project,
+            "project_id": project_id if project_id is not None else 0,
         }
         if self.ext:
-            row["operation_description"] = description or f"{operation} {resource_type}: {resource}"
-            row["operation_result"] = result
+            row["op_desc"] = description or default_description(operation, resource_type, resource)
+            row["op_result"] = result
         block.rows.append(row)
         self._next_id += 1
         self.last_time = now
@@ -320,26 +464,41 @@ class AuditTable:
         top = pick(offset + limit, everything, key=lambda r: (str(r.get(key_name)), r["id"]))
         return top[offset:], total
 
-    def purge(self, cutoff_time: datetime, kinds: set[str] | None) -> int:
-        """Delete rows older than `cutoff_time` whose kind (operation or `<op>_<type>`) is listed."""
+    def purge(self, cutoff_time: datetime, kinds: frozenset[str] | set[str] | None, *, dry_run: bool = False) -> int:
+        """Delete (or, dry run, count) rows older than `cutoff_time` whose kind is in `kinds`.
+
+        The kind is what Harbor's purge SQL compares: lower(operation) in audit_log
+        (src/pkg/audit/dao/dao.go Purge), lower(operation || '_' || resource_type) in audit_log_ext
+        (src/pkg/auditext/dao/dao.go Purge). Build `kinds` with legacy_purge_filter/ext_purge_filter;
+        an empty set purges nothing ("no operation selected"); None (simulator-internal) every row.
+        """
+        if kinds is not None and not kinds:
+            return 0
 
         def hit(row: dict[str, Any]) -> bool:
             if kinds is None:
                 return True
-            return row["operation"] in kinds or f"{row['operation']}_{row['resource_type']}" in kinds
+            kind = f"{row['operation']}_{row['resource_type']}" if self.ext else str(row["operation"])
+            return kind.lower() in kinds
 
         purged = 0
         for b in self.blocks:
             if isinstance(b, SeededBlock):
-                purged += b.purge(cutoff_time, hit)
+                purged += b.purge(cutoff_time, hit, dry_run=dry_run)
             else:
                 keep = [r for r in b.rows if not (r["op_time"] < cutoff_time and hit(r))]
                 purged += len(b.rows) - len(keep)
-                b.rows = keep
+                if not dry_run:
+                    b.rows = keep
         return purged
 
 
 def render(row: dict[str, Any], ext: bool) -> dict[str, Any]:
-    out = {k: row[k] for k in (EXT_OUT_KEYS if ext else OUT_KEYS)}
+    """The swagger AuditLog / AuditLogExt (op_desc -> operation_description, op_result -> operation_result;
+    src/server/v2.0/handler/auditlog.go convertToModelAuditLogExt)."""
+    out = {k: row[k] for k in OUT_KEYS}
     out["op_time"] = iso(row["op_time"])
+    if ext:
+        out["operation_description"] = row["op_desc"]
+        out["operation_result"] = row["op_result"]
     return out

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from harborops.harbor_sim.http import HarborError
-from harborops.harbor_sim.state import GROUP_LDAP, Project, Robot, User
+from harborops.harbor_sim.ldap import LdapFailure, LdapUserEntry, trim_lower, valid_dn
+from harborops.harbor_sim.state import GROUP_LDAP, Project, Robot, User, UserGroup
 
 if TYPE_CHECKING:
     from harborops.harbor_sim.instance import HarborInstance
@@ -73,7 +74,8 @@ class Principal:
     kind: str  # anonymous | user | robot
     user: User | None = None
     robot: Robot | None = None
-    group_dns: list[str] = field(default_factory=list)
+    group_dns: list[str] = field(default_factory=list)  # the membership attribute's values, as read
+    group_ids: list[int] = field(default_factory=list)  # the groups attached at login (Populate)
     admin_role_in_auth: bool = False
 
     @property
@@ -125,17 +127,72 @@ def authenticate(inst: HarborInstance, header: str) -> Principal:
         if entry is None:
             raise HarborError(401, "unauthorized")
         user = inst.onboard_ldap_user(entry.uid)
-        groups = inst.ldap.groups_of(entry.dn)
-        admin_dn = str(inst.config.get("ldap_group_admin_dn") or "").lower()
-        return Principal(
-            "user",
-            user=user,
-            group_dns=groups,
-            admin_role_in_auth=bool(admin_dn) and admin_dn in {g.lower() for g in groups},
-        )
+        return attach_ldap_groups(inst, user, entry)
     if user is None or user.password != secret:
         raise HarborError(401, "unauthorized")
     return Principal("user", user=user)
+
+
+def attach_ldap_groups(inst: HarborInstance, user: User, entry: LdapUserEntry) -> Principal:
+    """Harbor's attachLDAPGroup (src/core/auth/ldap/ldap.go@v2.3.0..v2.15.0).
+
+    Groups come only from the user entry's membership attribute (``entry.group_dns``; SearchUser reads
+    ``ldap_group_membership_attribute``). ``ldap_group_admin_dn`` is compared (TrimLower) with each of
+    those values — no LDAP lookup, no base DN — and makes the session sysadmin (AdminRoleInAuth). With an
+    empty ``ldap_group_search_filter`` no group is attached at all. Otherwise each DN is verified with
+    SearchGroupByDN (under the group base DN, matching the filter; failures are skipped) and on-boarded
+    (usergroup Populate), and the session carries those group ids. ``ldap_group_attach_parallel`` (2.12+)
+    only spreads the same lookups over 5 sessions: the result is the same set of groups.
+    """
+    admin_dn = trim_lower(str(inst.config.get("ldap_group_admin_dn") or ""))
+    in_auth = bool(admin_dn) and any(trim_lower(dn) == admin_dn for dn in entry.group_dns)
+    who = Principal("user", user=user, group_dns=list(entry.group_dns), admin_role_in_auth=in_auth)
+    if not str(inst.config.get("ldap_group_search_filter") or ""):
+        return who
+    found: list[tuple[str, str]] = []
+    for dn in entry.group_dns:
+        if not valid_dn(dn):
+            continue
+        try:
+            grp = inst.ldap.group_by_dn(dn)
+        except LdapFailure:  # verifyGroupInLDAP logs the failure; the group is not attached
+            grp = None
+        if grp is not None:
+            found.append((dn, grp.name))
+    who.group_ids = populate_ldap_groups(inst, found)
+    return who
+
+
+def populate_ldap_groups(inst: HarborInstance, groups: list[tuple[str, str]]) -> list[int]:
+    """usergroup Manager.Populate → onBoardLdapUserGroup (src/pkg/usergroup/manager.go@v2.13.0): the DN is
+    stored TrimLower'd; a same-named LDAP group with the same DN is reused, a same-named one with another DN
+    makes this group take its DN as name; then read-or-create by (DN, type). Failures are skipped."""
+    ids = []
+    for dn, name in groups:
+        try:
+            ids.append(onboard_ldap_group_row(inst, dn, name).id)
+        except HarborError:
+            continue
+    return ids
+
+
+def onboard_ldap_group_row(inst: HarborInstance, dn: str, name: str) -> UserGroup:
+    """Manager.Onboard for an LDAP group (onBoardLdapUserGroup + onBoardCommonUserGroup)."""
+    store = inst.store
+    low = trim_lower(dn)
+    same_name = next((g for g in store.groups.values() if g.group_name == name and g.group_type == GROUP_LDAP), None)
+    if same_name is not None:
+        if same_name.ldap_group_dn == low:
+            return same_name
+        name = low[:254] if len(low) > 255 else low
+    existing = next((g for g in store.groups.values() if g.ldap_group_dn == low and g.group_type == GROUP_LDAP), None)
+    if existing is not None:
+        return existing
+    if any(g.group_name == name for g in store.groups.values()):  # user_group.unique_group_name
+        raise HarborError(500, f'pq: duplicate key value violates unique constraint "unique_group_name" ({name})')
+    g = UserGroup(store.ids.next("usergroup"), name, GROUP_LDAP, low)
+    store.groups[g.id] = g
+    return g
 
 
 def _robot(inst: HarborInstance, name: str, secret: str) -> Principal:
@@ -166,14 +223,12 @@ def robot_allows(robot: Robot, resource: str, action: str, namespace: str | None
 
 
 def project_roles(inst: HarborInstance, who: Principal, project: Project) -> set[int]:
-    """Project roles the principal holds directly or through its (LDAP) groups."""
+    """Project roles the principal holds directly or through the groups attached at login (by id, as
+    Harbor's security context carries GroupIDs)."""
     if who.user is None:
         return set()
     uid = who.user.user_id
-    dns = {d.lower() for d in who.group_dns}
-    group_ids = {
-        g.id for g in inst.store.groups.values() if g.group_type == GROUP_LDAP and g.ldap_group_dn.lower() in dns
-    }
+    group_ids = set(who.group_ids)
     return {
         m.role_id
         for m in inst.store.members.values()

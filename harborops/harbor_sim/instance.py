@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 from harborops.harbor_sim import spec
-from harborops.harbor_sim.audit import AuditTable
+from harborops.harbor_sim.audit import AuditTable, recorded_kinds
 from harborops.harbor_sim.auth import ANONYMOUS, HarborError, authenticate
 from harborops.harbor_sim.behaviour import SimBehaviour, SimVersion, parse_sim_version
 from harborops.harbor_sim.clock import Clock, ManualClock
@@ -21,7 +21,6 @@ from harborops.harbor_sim.state import Store, User
 VERSION_HEADER = "X-Harborops-Sim-Version"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SECRET_CONFIG = frozenset({"ldap_search_password", "oidc_client_secret", "uaa_client_secret"})
-LEGACY_AUDITED = frozenset({"artifact", "repository", "tag", "project"})
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "auth_mode": "db_auth",
@@ -170,37 +169,51 @@ class HarborInstance:
         resource: str,
         project: str | None = None,
         description: str = "",
+        *,
+        project_id: int | None = None,
+        result: bool = True,
     ) -> None:
-        """Write an audit event where this version writes it."""
-        if self.config.get("skip_audit_log_database"):
+        """Write an audit event where this version writes it - and only the events it records
+        (audit.recorded_kinds: auditlog.go Handler.Handle per version, auditext EventTypes).
+
+        `project` scopes the row for non-admin listings; `project_id` defaults to that project's id
+        (pass it when the project is already gone, e.g. delete_project). Events not in the version's
+        list are dropped, as Harbor never emits them."""
+        kind = f"{operation}_{resource_type}"
+        if kind not in recorded_kinds(self.behaviour):
             return
-        now = self.clock.now()
+        if self.config.get("skip_audit_log_database"):  # src/pkg/audit/manager.go Create (2.6+)
+            return
+        if project_id is None and project:
+            proj = self.store.project_by_name(project)
+            project_id = proj.project_id if proj is not None else None
         if self.behaviour.audit_log_ext:
-            disabled = {s.strip() for s in str(self.config.get("disabled_audit_log_event_types", "")).split(",")}
-            if f"{operation}_{resource_type}" in disabled:
+            # src/lib/config/userconfig.go AuditLogEventEnabled: trimmed, case-insensitive
+            disabled = {
+                s.strip().lower() for s in str(self.config.get("disabled_audit_log_event_types", "")).split(",")
+            }
+            if kind.lower() in disabled:
                 return
-            self.audit_ext.append(
-                username=who,
-                resource=resource,
-                resource_type=resource_type,
-                operation=operation,
-                now=now,
-                project=project,
-                description=description,
-            )
-        elif resource_type in LEGACY_AUDITED and operation in ("create", "delete", "pull"):
-            self.audit_legacy.append(
-                username=who,
-                resource=resource,
-                resource_type=resource_type,
-                operation=operation,
-                now=now,
-                project=project,
-            )
+            table = self.audit_ext
+        else:
+            table = self.audit_legacy
+        table.append(
+            username=who,
+            resource=resource,
+            resource_type=resource_type,
+            operation=operation,
+            now=self.clock.now(),
+            project=project,
+            project_id=project_id,
+            description=description,
+            result=result,
+        )
 
     def seed_audit(self, count: int, *, history: bool = False, step_seconds: float = 1.0) -> range:
         """Generate `count` audit rows lazily (no per-row memory). On 2.13+ they go to
-        `/auditlog-exts` unless `history=True` (rows from before the upgrade, in `/audit-logs`)."""
+        `/auditlog-exts` unless `history=True` (rows from before the upgrade, in `/audit-logs`).
+        Seeds hold only event kinds every version of their table records (audit.LEGACY_EVENTS /
+        audit.EXT_EVENTS)."""
         with self.lock:
             table = self.audit_ext if self.behaviour.audit_log_ext and not history else self.audit_legacy
             return table.seed(count, now=self.clock.now(), step_seconds=step_seconds)

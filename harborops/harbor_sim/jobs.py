@@ -17,14 +17,20 @@ from harborops.harbor_sim.clock import iso
 from harborops.harbor_sim.http import bad_request
 
 if TYPE_CHECKING:
+    from harborops.harbor_sim.behaviour import SimBehaviour
     from harborops.harbor_sim.instance import HarborInstance
 
 OUTCOMES = ("success", "fail", "hang")
-QUEUE_TYPES = (
+# strfmt.DateTime of Go's zero time: what Harbor answers for end_time before a job ends.
+ZERO_TIME = "0001-01-01T00:00:00.000Z"
+# The job names jobservice registers (src/jobservice/runtime/bootstrap.go RegisterJobs) as
+# GET /jobservice/queues lists them: the redis "known jobs" minus monitor.go's skippedJobTypes
+# (DEMO, IMAGE_REPLICATE, IMAGE_GC, IMAGE_SCAN_ALL; PURGE_AUDIT from 2.8). SCAN_ALL and SBOM are
+# execution vendor types (scan-all / SBOM executions run IMAGE_SCAN jobs), never queues.
+BASE_QUEUES = (
     "GARBAGE_COLLECTION",
-    "PURGE_AUDIT_LOG",
-    "P2P_PREHEAT",
     "IMAGE_SCAN",
+    "P2P_PREHEAT",
     "REPLICATION",
     "RETENTION",
     "SCAN_DATA_EXPORT",
@@ -32,9 +38,22 @@ QUEUE_TYPES = (
     "SLACK",
     "SYSTEM_ARTIFACT_CLEANUP",
     "WEBHOOK",
-    "EXECUTION_SWEEP",
-    "AUDIT_LOGS_GDPR_COMPLIANT",
 )
+
+
+def purge_queue(beh: SimBehaviour) -> str:
+    """The purge-audit job's jobservice name: PURGE_AUDIT in 2.6-2.7, PURGE_AUDIT_LOG from 2.8."""
+    return "PURGE_AUDIT_LOG" if beh.supports("jobservice_queue_purge_audit_log") else "PURGE_AUDIT"
+
+
+def queue_types(beh: SimBehaviour) -> tuple[str, ...]:
+    """The job types GET /jobservice/queues lists for this version, sorted by name."""
+    names = [*BASE_QUEUES, purge_queue(beh)]
+    if beh.supports("jobservice_queue_execution_sweep"):
+        names.append("EXECUTION_SWEEP")
+    if beh.supports("jobservice_queue_gdpr"):
+        names.append("AUDIT_LOGS_GDPR_COMPLIANT")
+    return tuple(sorted(names))
 
 
 def check_cron(cron: str) -> None:
@@ -59,10 +78,6 @@ class AdminJob:
     applied: bool = False
     result: dict[str, Any] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
-
-    @property
-    def queue(self) -> str:
-        return "GARBAGE_COLLECTION" if self.kind == "gc" else "PURGE_AUDIT_LOG"
 
     def end(self) -> datetime | None:
         if self.stopped_at is not None:
@@ -101,9 +116,19 @@ class ReplExecution:
     outcome: str
     tasks: list[ReplTask] = field(default_factory=list)
     stopped_at: datetime | None = None
+    # Tasks wait in the jobservice queue (REPLICATION paused) until resumed: status "Pending".
+    queued: bool = False
+    run_start: datetime | None = None  # when the queued tasks started (None: at `start`)
+
+    @property
+    def began(self) -> datetime:
+        return self.run_start or self.start
 
     def task_status(self, t: ReplTask, now: datetime) -> str:
-        done_at = self.start + timedelta(seconds=t.finish_after)
+        """Harbor's task statuses as convertTask answers them: Pending passes through unchanged."""
+        if self.queued:
+            return "Stopped" if self.stopped_at is not None else "Pending"
+        done_at = self.began + timedelta(seconds=t.finish_after)
         finished = self.outcome != "hang" and done_at <= now
         if self.stopped_at is not None and (not finished or done_at > self.stopped_at):
             return "Stopped"
@@ -111,17 +136,22 @@ class ReplExecution:
             return "InProgress"
         return "Failed" if t.fail else "Succeed"
 
+    def task_start(self, t: ReplTask) -> datetime | None:
+        return None if self.queued else self.began
+
     def task_end(self, t: ReplTask, now: datetime) -> datetime | None:
         st = self.task_status(t, now)
         if st == "Stopped":
             return self.stopped_at
-        if st == "InProgress":
+        if st in ("InProgress", "Pending"):
             return None
-        return self.start + timedelta(seconds=t.finish_after)
+        return self.began + timedelta(seconds=t.finish_after)
 
     def render(self, now: datetime) -> dict[str, Any]:
         states = [self.task_status(t, now) for t in self.tasks]
-        counts = {s: states.count(s) for s in ("Failed", "Succeed", "InProgress", "Stopped")}
+        counts = {s: states.count(s) for s in ("Failed", "Succeed", "InProgress", "Stopped", "Pending")}
+        # convertExecution: in_progress counts pending + scheduled + running tasks
+        counts["InProgress"] += counts.pop("Pending")
         if self.stopped_at is not None:
             status = "Stopped"
         elif counts["InProgress"]:
@@ -144,8 +174,8 @@ class ReplExecution:
             "in_progress": counts["InProgress"],
             "stopped": counts["Stopped"],
         }
-        if status != "InProgress":
-            out["end_time"] = iso(max(ends) if ends else self.start)
+        # convertExecution always sets EndTime: the zero time while the execution runs.
+        out["end_time"] = ZERO_TIME if status == "InProgress" else iso(max(ends) if ends else self.start)
         if status == "Failed":
             out["status_text"] = f"{counts['Failed']} of {len(self.tasks)} tasks failed"
         return out
@@ -160,7 +190,7 @@ class JobBoard:
         self.outcomes: dict[str, str] = {"gc": "success", "purge": "success", "replication": "success"}
         self.one_shot: dict[str, deque[str]] = {k: deque() for k in self.outcomes}
         self.paused: set[str] = set()
-        self.schedules: dict[str, dict[str, Any]] = {}  # gc | purge -> {type, cron, params, created, updated}
+        self.schedules: dict[str, dict[str, Any]] = {}  # gc | purge -> {id, type, cron, params, created, updated}
         self.started = inst.clock.now()
 
     # --- test controls ------------------------------------------------------------------------
@@ -188,18 +218,32 @@ class JobBoard:
             self.durations[kind],
             self._next_outcome(kind),
         )
-        if job.queue not in self.paused:
+        if self.queue_of(job) not in self.paused:
             job.start = now
         self.admin_jobs[job.id] = job
         return job
+
+    def fire_schedule(self, kind: str) -> AdminJob:
+        """Test control: the scheduler fires the `kind` (gc | purge) schedule now (trigger SCHEDULE)."""
+        sched = self.schedules.get(kind)
+        if sched is None:
+            raise ValueError(f"no {kind} schedule to fire")
+        return self.start_admin_job(kind, dict(sched["params"]), trigger="SCHEDULE")
 
     def stop_admin_job(self, job: AdminJob) -> None:
         now = self.inst.clock.now()
         if job.status(now) in ("Running", "Pending"):
             job.stopped_at = now
 
+    def queue_of(self, job: AdminJob) -> str:
+        """The jobservice job name (queue) an admin job runs under on this version."""
+        return "GARBAGE_COLLECTION" if job.kind == "gc" else purge_queue(self.inst.behaviour)
+
+    def queue_types(self) -> tuple[str, ...]:
+        return queue_types(self.inst.behaviour)
+
     def queue_action(self, job_type: str, action: str) -> None:
-        types = QUEUE_TYPES if job_type == "all" else (job_type,)
+        types = self.queue_types() if job_type == "all" else (job_type,)
         now = self.inst.clock.now()
         for t in types:
             if action == "pause":
@@ -207,19 +251,30 @@ class JobBoard:
             elif action == "resume":
                 self.paused.discard(t)
                 for j in self.admin_jobs.values():
-                    if j.queue == t and j.start is None and j.stopped_at is None:
+                    if self.queue_of(j) == t and j.start is None and j.stopped_at is None:
                         j.start = now
+                if t == "REPLICATION":
+                    for ex in self.repl.values():
+                        if ex.queued and ex.stopped_at is None:
+                            ex.queued, ex.run_start = False, now
             elif action == "stop":
                 self.paused.discard(t) if job_type == "all" else None
                 for j in self.admin_jobs.values():
-                    if j.queue == t and j.status(now) in ("Pending", "Running"):
+                    if self.queue_of(j) == t and j.status(now) in ("Pending", "Running"):
                         j.stopped_at = now
+                if t == "REPLICATION":
+                    for ex in self.repl.values():
+                        if ex.queued and ex.stopped_at is None:
+                            ex.stopped_at = now
 
     def queue_counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(QUEUE_TYPES, 0)
+        counts = dict.fromkeys(self.queue_types(), 0)
         for j in self.admin_jobs.values():
             if j.start is None and j.stopped_at is None:
-                counts[j.queue] += 1
+                counts[self.queue_of(j)] = counts.get(self.queue_of(j), 0) + 1
+        for ex in self.repl.values():
+            if ex.queued and ex.stopped_at is None:
+                counts["REPLICATION"] += len(ex.tasks)
         return counts
 
     def settle(self) -> None:
@@ -261,18 +316,34 @@ class JobBoard:
         job.result = {"freed_space": freed, "purged_blobs": blobs, "purged_manifests": manifests}
 
     def _finish_purge(self, job: AdminJob) -> None:
-        now = self.inst.clock.now()
-        hours = int(job.params.get("audit_retention_hour") or 0)
-        raw = job.params.get("include_event_types") or job.params.get("include_operations") or ""
-        kinds = {k.strip().lower() for k in str(raw).split(",") if k.strip()} or None
-        cutoff = now - timedelta(hours=hours)
-        purged = 0
+        """src/jobservice/job/impl/purge/purge.go Job.Run: retention 0/-1 quits, capped at 240000 h; the
+        list is split on ',' as given (no trimming). Before 2.13 audit_log is purged by operation; from 2.13
+        both tables get the same event-type list: audit_log keeps only bare pull/create/delete tokens
+        (so event types leave it alone), audit_log_ext matches lower(operation_resource_type)."""
+        from harborops.harbor_sim.audit import ext_event_types, ext_purge_filter, legacy_purge_filter
+
+        inst = self.inst
+        now = inst.clock.now()
         ts = iso(now)
+        hours = job.params.get("audit_retention_hour")
+        hours = int(hours) if isinstance(hours, int | float) and not isinstance(hours, bool) else 0
+        raw = job.params.get(inst.behaviour.purge_event_key or "include_operations")
+        tokens = str(raw).split(",") if isinstance(raw, str) and raw else []
+        dry = bool(job.params.get("dry_run"))
         job.log.append(f"{ts} [INFO] Purge audit job start")
-        if not job.params.get("dry_run"):
-            for table in self.inst.audit_tables():
-                purged += table.purge(cutoff, kinds)
-        job.log.append(f"{ts} [INFO] Purged {purged} rows of audit logs")
+        if hours in (0, -1):
+            job.log.append(f"{ts} [INFO] quit purge job, retentionHour:{hours} ")
+            job.result = {"purged": 0}
+            return
+        cutoff = now - timedelta(hours=min(hours, 240000))
+        prefix = "[DRYRUN]" if dry else ""
+        purged = inst.audit_legacy.purge(cutoff, legacy_purge_filter(tokens), dry_run=dry)
+        job.log.append(f"{ts} [INFO] {prefix}Purged {purged} rows of audit logs")
+        if inst.behaviour.supports("audit_purge_both_tables"):
+            kinds = ext_purge_filter(tokens, ext_event_types(inst.behaviour))
+            n2 = inst.audit_ext.purge(cutoff, kinds, dry_run=dry)
+            job.log.append(f"{ts} [INFO] {prefix}Purged {n2} rows of audit log exts")
+            purged += n2
         job.result = {"purged": purged}
 
     def render_admin(self, job: AdminJob) -> dict[str, Any]:
@@ -292,10 +363,12 @@ class JobBoard:
         updated = job.end() if job.status(now) not in ("Running", "Pending") else None
         return {
             "id": job.id,
+            # the execution vendor type (gc.GCVendorType / purge VendorType), not the jobservice queue name
             "job_name": "GARBAGE_COLLECTION" if job.kind == "gc" else "PURGE_AUDIT_LOG",
             "job_kind": job.trigger,
             "job_parameters": json.dumps(params, sort_keys=True),
-            "schedule": {"type": "Manual" if job.trigger == "MANUAL" else "Custom"},
+            # model/gc.go GCHistory.ToSwagger: Title(lower(execution trigger)) -> Manual | Schedule
+            "schedule": {"type": job.trigger.lower().title()},
             "job_status": job.status(now),
             "deleted": False,
             "creation_time": iso(job.created),
@@ -324,6 +397,7 @@ class JobBoard:
                     fail=ex.outcome == "fail" and i == n - 1,
                 )
             )
+        ex.queued = "REPLICATION" in self.paused
         self.repl[ex.id] = ex
         return ex
 

@@ -7,6 +7,9 @@ arguments are defaults for settings the configuration leaves empty, so a demo ca
 ``HarborInstance(ldap=LdapServerDirectory(url="ldap://127.0.0.1:3389", base_dn=...))``.
 
 Every filter value is escaped (``escape_filter_chars``): a search for ``*)(uid=*`` finds nothing.
+Like Harbor (src/pkg/ldap/ldap.go@v2.13.0 SearchUser / SearchLdap), a user's groups are read only from
+the membership attribute the user search requests (``ldap_group_membership_attribute``, default
+``memberof``): on slapd that is the memberof overlay's ``memberOf``; without the overlay there is none.
 The in-memory `InMemoryLdap` stays for tests that need no slapd.
 """
 
@@ -18,7 +21,15 @@ from typing import Any
 import ldap
 from ldap.filter import escape_filter_chars
 
-from harborops.harbor_sim.ldap import LdapGroupEntry, LdapUserEntry
+from harborops.harbor_sim.ldap import (
+    LdapGroupEntry,
+    LdapNoSuchObject,
+    LdapSearchFailed,
+    LdapUnavailable,
+    LdapUserEntry,
+    group_search_filter,
+    under_base_dn,
+)
 
 ANY_GROUP = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup)(objectClass=group))"
 SCOPES = {0: ldap.SCOPE_BASE, 1: ldap.SCOPE_ONELEVEL, 2: ldap.SCOPE_SUBTREE}
@@ -105,17 +116,30 @@ class LdapServerDirectory:
         conn.simple_bind_s(bind_dn, bind_pw)
         return conn
 
-    def _search(self, base: str, scope: int, filterstr: str, attrs: list[str] | None = None) -> list[tuple[str, Any]]:
+    def _search(self, base: str, scope: int, filterstr: str, attrs: list[str] | None = None, *,
+                strict: bool = False) -> list[tuple[str, Any]]:
+        """Search as the configured search DN. ``strict``: an unreachable server raises `LdapUnavailable`,
+        a missing base entry `LdapNoSuchObject`, any other failure `LdapSearchFailed`; else they are []."""
         conf = self._conf()
         try:
             conn = self._connect(conf)
-        except ldap.LDAPError:
+        except ldap.SERVER_DOWN as exc:
+            if strict:
+                raise LdapUnavailable(str(conf.get("ldap_url") or "")) from exc
+            return []
+        except ldap.LDAPError as exc:
+            if strict:
+                raise LdapSearchFailed(str(exc)) from exc
             return []
         try:
             rows = conn.search_s(base, scope, filterstr, attrs)
-        except (ldap.NO_SUCH_OBJECT, ldap.INVALID_DN_SYNTAX):
+        except ldap.NO_SUCH_OBJECT as exc:
+            if strict:
+                raise LdapNoSuchObject(base) from exc
             return []
-        except ldap.LDAPError:
+        except ldap.LDAPError as exc:
+            if strict:
+                raise LdapSearchFailed(str(exc)) from exc
             return []
         finally:
             conn.unbind_s()
@@ -129,29 +153,45 @@ class LdapServerDirectory:
         match = f"({attr}=*{esc}*)" if substring else f"({attr}={esc})"
         return f"(&{_filter(str(conf.get('ldap_filter') or ''))}{match})"
 
+    def _membership_attribute(self) -> str:
+        return str(self._conf().get("ldap_group_membership_attribute") or "memberof").strip()
+
     def _user_entry(self, dn: str, attrs: Mapping[str, list[bytes]]) -> LdapUserEntry:
         conf = self._conf()
         uid = _text(attrs, str(conf.get("ldap_uid") or "uid"))
         realname = _text(attrs, "displayName") or _text(attrs, "cn") or uid
-        return LdapUserEntry(uid=uid, dn=dn, password="", realname=realname, email=_text(attrs, "mail"))
+        member_attr = self._membership_attribute()
+        groups = [v.strip() for v in _all(attrs, member_attr)] if member_attr else []
+        return LdapUserEntry(uid=uid, dn=dn, password="", realname=realname, email=_text(attrs, "mail"),
+                             group_dns=groups)
 
-    def _users(self, filterstr: str) -> list[LdapUserEntry]:
+    def _users(self, filterstr: str, *, strict: bool = False) -> list[LdapUserEntry]:
+        """SearchLdap: requests uid, cn, mail, email, the uid attribute and the membership attribute
+        (an operational attribute such as memberOf is only returned when asked for)."""
         conf = self._conf()
         scope = SCOPES.get(int(conf.get("ldap_scope") or 2), ldap.SCOPE_SUBTREE)
-        rows = self._search(str(conf.get("ldap_base_dn") or ""), scope, filterstr)
+        uid_attr = str(conf.get("ldap_uid") or "uid")
+        wanted = ["uid", "cn", "mail", "email", "displayName", uid_attr]
+        if member_attr := self._membership_attribute():
+            wanted.append(member_attr)
+        rows = self._search(str(conf.get("ldap_base_dn") or ""), scope, filterstr, wanted, strict=strict)
         return sorted((self._user_entry(dn, attrs) for dn, attrs in rows), key=lambda u: u.uid)
 
     def find_user(self, uid: str) -> LdapUserEntry | None:
+        """The first entry for this uid (Harbor's import takes ldapUsers[0]); raises `LdapUnavailable` /
+        `LdapSearchFailed` when the search cannot run (import: 500 vs ``failed_search_user``)."""
         if not uid:
             return None
-        hits = self._users(self._user_filter(uid, substring=False))
-        return hits[0] if len(hits) == 1 else None
+        hits = self._users(self._user_filter(uid, substring=False), strict=True)
+        return hits[0] if hits else None
 
     def search_users(self, username: str) -> list[LdapUserEntry]:
         return self._users(self._user_filter(username, substring=True))
 
     def bind(self, uid: str, password: str) -> LdapUserEntry | None:
-        entry = self.find_user(uid)
+        """Authenticate: exactly one entry for the uid, then a bind as that entry."""
+        hits = self._users(self._user_filter(uid, substring=False)) if uid else []
+        entry = hits[0] if len(hits) == 1 else None
         if entry is None or not password:  # an empty password would be an anonymous bind
             return None
         try:
@@ -179,23 +219,21 @@ class LdapServerDirectory:
             rows = self._search(base, scope, f"(&{gfilter}{match})")
         return [self._group_entry(d, a) for d, a in rows]
 
-    def groups_of(self, user_dn: str) -> list[str]:
-        """Harbor reads the user's membership attribute (``memberof``); directories without the
-        memberof overlay have none, so fall back to searching the groups that list the user."""
+    def group_by_dn(self, dn: str) -> LdapGroupEntry | None:
+        """SearchGroupByDN (src/pkg/ldap/ldap.go@v2.13.0 searchGroup): None when ``dn`` is not under the group
+        base DN (``ldap_base_dn`` when empty) or the group filter AND ``(<name attr>=*)`` rejects it;
+        `LdapNoSuchObject` when the entry does not exist; the entry's DN as the server returns it."""
         conf = self._conf()
-        member_attr = str(conf.get("ldap_group_membership_attribute") or "memberof")
-        uid_attr = str(conf.get("ldap_uid") or "uid")
-        rows = self._search(user_dn, ldap.SCOPE_BASE, "(objectClass=*)", [member_attr, uid_attr])
-        if not rows:
-            return []
-        attrs = rows[0][1]
-        direct = _all(attrs, member_attr)
-        if direct:
-            return direct
-        esc_dn, uid = escape_filter_chars(user_dn), escape_filter_chars(_text(attrs, uid_attr))
-        who = f"(|(member={esc_dn})(uniqueMember={esc_dn})" + (f"(memberUid={uid})" if uid else "") + ")"
         base = str(conf.get("ldap_group_base_dn") or conf.get("ldap_base_dn") or "")
-        return [d for d, _ in self._search(base, ldap.SCOPE_SUBTREE, who, ["cn"])]
+        if not under_base_dn(base, dn):
+            return None
+        name_attr = str(conf.get("ldap_group_attribute_name") or "cn")
+        flt = group_search_filter(str(conf.get("ldap_group_search_filter") or ""), name_attr)
+        rows = self._search(dn, ldap.SCOPE_BASE, flt, [name_attr], strict=True)
+        if not rows:
+            return None
+        found, attrs = rows[0]
+        return LdapGroupEntry(dn=found, name=_text(attrs, name_attr) or dn)
 
     # --- ping -----------------------------------------------------------------------------------
     def ping(self, conf: dict[str, Any], stored_password: str) -> tuple[bool, str]:
@@ -214,13 +252,15 @@ class LdapServerDirectory:
 
 def use_ldap_server(instances: Iterable[Any], *, url: str, bind_dn: str = "", bind_password: str = "",
                     base_dn: str = "", group_base_dn: str = "", uid_attribute: str = "uid",
-                    ldap_auth: bool = True) -> None:
+                    group_filter: str = "(objectClass=groupOfNames)", ldap_auth: bool = True) -> None:
     """Point simulated Harbors at a real LDAP server: their ``ldap_*`` configuration is set (as an
-    admin would in Harbor's Configuration page) and ``/ldap/*`` queries that server from now on."""
+    admin would in Harbor's Configuration page) and ``/ldap/*`` queries that server from now on.
+    ``group_filter`` is ``ldap_group_search_filter``: Harbor attaches no LDAP group at login without one."""
     for inst in instances:
         inst.ldap = LdapServerDirectory(inst.config)
         inst.config.update({"ldap_url": url, "ldap_search_dn": bind_dn, "ldap_search_password": bind_password,
                             "ldap_base_dn": base_dn, "ldap_uid": uid_attribute,
-                            "ldap_group_base_dn": group_base_dn or base_dn})
+                            "ldap_group_base_dn": group_base_dn or base_dn,
+                            "ldap_group_search_filter": group_filter, "ldap_group_attribute_name": "cn"})
         if ldap_auth:
             inst.config["auth_mode"] = "ldap_auth"

@@ -6,7 +6,7 @@ Unknown `q` keys and unknown `sort` keys are silently ignored, exactly like Harb
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -127,6 +127,143 @@ def match(cond: Cond, value: Any) -> bool:
         return any(_norm(value, v)[0] == _norm(value, v)[1] for v in cond.values if v is not None)
     # "and": every listed value must match; meaningful for multi-valued columns only
     return all(_norm(value, v)[0] == _norm(value, v)[1] for v in cond.values if v is not None)
+
+
+def snake_case(name: str) -> str:
+    """src/lib/orm/metadata.go snakeCase: `ProjectID` -> `project_id`, `OpTime` -> `op_time`."""
+    out: list[str] = []
+    for i, ch in enumerate(name):
+        if i > 0 and ch.isupper() and ((i + 1 < len(name) and name[i + 1].islower()) or name[i - 1].islower()):
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def model_keys(fields: Mapping[str, str]) -> dict[str, str]:
+    """A model's query keys -> its column: every Go field name and every column (src/lib/orm/metadata.go
+    parseModel registers both)."""
+    keys = {col: col for col in fields.values()}
+    keys.update(fields)
+    return keys
+
+
+def filter_key(key: str, fields: Mapping[str, str]) -> str | None:
+    """The column a `q` key filters, or None when Harbor ignores it (src/lib/orm/query.go setFilters: the
+    key as given, else in snake case). Keys with an ORM operator suffix (`name__icontains`) are not
+    simulated and count as ignored."""
+    if "__" in key:
+        return None
+    keys = model_keys(fields)
+    return keys.get(key) or keys.get(snake_case(key))
+
+
+def sort_key(key: str, fields: Mapping[str, str]) -> str | None:
+    """The column a `sort` key orders by, or None (src/lib/orm/query.go setSorts: exact key only)."""
+    return model_keys(fields).get(key)
+
+
+def model_conds(raw: str | None, fields: Mapping[str, str], *, replaced: Iterable[str] = ()) -> list[Cond]:
+    """`q` conditions on a model's columns; keys Harbor would ignore are dropped, and so are the keys a
+    handler overwrites in `query.Keywords` (`replaced`, e.g. "ProjectID")."""
+    out: list[Cond] = []
+    gone = set(replaced)
+    for c in parse_q(raw):
+        col = None if c.key in gone else filter_key(c.key, fields)
+        if col is not None:
+            out.append(Cond(col, c.kind, c.values))
+    return out
+
+
+def model_sort(raw: str | None, fields: Mapping[str, str]) -> list[tuple[str, bool]]:
+    """`sort` on a model's columns; unknown keys dropped."""
+    out: list[tuple[str, bool]] = []
+    for part in (raw or "").split(","):
+        part = part.strip()
+        desc = part.startswith("-")
+        col = sort_key(part[1:] if desc else part, fields)
+        if col is not None:
+            out.append((col, desc))
+    return out
+
+
+# src/pkg/task/dao/model.go Execution (v2.3.0 ... v2.15.2): GC, purge-audit and replication executions.
+EXECUTION_FIELDS = {
+    "ID": "id",
+    "VendorType": "vendor_type",
+    "VendorID": "vendor_id",
+    "Status": "status",
+    "StatusMessage": "status_message",
+    "Trigger": "trigger",
+    "ExtraAttrs": "extra_attrs",
+    "StartTime": "start_time",
+    "UpdateTime": "update_time",
+    "EndTime": "end_time",
+    "Revision": "revision",
+}
+
+
+# src/pkg/repository/model/model.go RepoRecord (v2.3.0 ... v2.15.2); the JSON `id` is column repository_id.
+REPOSITORY_FIELDS = {
+    "RepositoryID": "repository_id",
+    "Name": "name",
+    "ProjectID": "project_id",
+    "Description": "description",
+    "PullCount": "pull_count",
+    "StarCount": "star_count",
+    "CreationTime": "creation_time",
+    "UpdateTime": "update_time",
+}
+REPOSITORY_SHOWN = {
+    "repository_id": "id",
+    "name": "name",
+    "project_id": "project_id",
+    "description": "description",
+    "pull_count": "pull_count",
+    "creation_time": "creation_time",
+    "update_time": "update_time",
+}
+# src/pkg/reg/dao/model.go Registry (v2.3.0 ... v2.15.2); Status is column health; secrets filter:"false"
+# from v2.10 (left out on every version here).
+REGISTRY_FIELDS = {
+    "ID": "id",
+    "URL": "url",
+    "Name": "name",
+    "CredentialType": "credential_type",
+    "Type": "type",
+    "Insecure": "insecure",
+    "Description": "description",
+    "Status": "health",
+    "CreationTime": "creation_time",
+    "UpdateTime": "update_time",
+}
+REGISTRY_SHOWN = {
+    "id": "id",
+    "url": "url",
+    "name": "name",
+    "type": "type",
+    "insecure": "insecure",
+    "description": "description",
+    "health": "status",
+    "creation_time": "creation_time",
+    "update_time": "update_time",
+}
+
+
+def query_rows(
+    rows: list[dict[str, Any]],
+    raw_q: str | None,
+    raw_sort: str | None,
+    fields: Mapping[str, str],
+    shown_as: Mapping[str, str],
+    default: Sequence[tuple[str, bool]],
+) -> list[dict[str, Any]]:
+    """Filter and sort rendered rows the way Harbor's ORM does on the model behind them: q / sort keys
+    resolve to the model's columns (unknown keys ignored), read from the rendered field `shown_as[column]`.
+    A column the rendering does not show matches nothing (not simulated)."""
+    conds = [Cond(shown_as.get(c.key, "_" + c.key), c.kind, c.values) for c in model_conds(raw_q, fields)]
+    kept = [r for r in rows if all(match(c, r.get(c.key)) for c in conds)]
+    order = [(shown_as[k], d) for k, d in model_sort(raw_sort, fields) if k in shown_as]
+    return sort_rows(kept, order or list(default))
 
 
 def filter_rows(rows: Iterable[dict[str, Any]], conds: Sequence[Cond], keys: Iterable[str]) -> list[dict[str, Any]]:

@@ -195,9 +195,3 @@ class Store:
 
     def live_bytes(self) -> int:
         return sum(a.size for r in self.repositories.values() for a in r.artifacts.values())
-
-    def group_by_dn(self, dn: str) -> UserGroup | None:
-        low = dn.lower()
-        return next(
-            (g for g in self.groups.values() if g.group_type == GROUP_LDAP and g.ldap_group_dn.lower() == low), None
-        )

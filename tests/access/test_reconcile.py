@@ -46,9 +46,9 @@ def members_of(inst: Instance, project: str) -> dict[str, str]:
         return {m.entity_name: m.role_name for m in c.list_members(project)}
 
 
-def apply(mapping_ids: list[int] | None = None) -> JobRun:
+def apply(mapping_ids: list[int] | None = None, *, force: bool = False) -> JobRun:
     with mock.patch("harborops.core.tasks.run_job.apply_async"):
-        job = start_apply(actor=ACTOR, mapping_ids=mapping_ids)
+        job = start_apply(actor=ACTOR, mapping_ids=mapping_ids, force=force)
     execute(job.pk)
     job.refresh_from_db()
     return job
@@ -146,11 +146,13 @@ def test_an_instance_that_rejects_the_dn_is_reported_and_the_rest_continues(flee
     sim[1].config["ldap_group_search_filter"] = "(objectClass=posixGroup)"
     mappings.create_mapping(actor=ACTOR, ldap_group_dn=SEARCH, project_name="search", role="guest",
                             targets="label", target_label="env=prod")
-    job = apply()
+    assert [c.instance for c in reconcile.compute_plan().ineffective] == ["harbor-1"]  # the preflight sees it
+    job = apply(force=True)  # past the preflight, Harbor's own refusal is reported
     assert job.status == JobRun.Status.FAILED
     log = log_of(job)
+    # Harbor: a DN outside ldap_group_base_dn is Auth.SearchGroup's NotFoundError (ldap.go@v2.13.0 SearchGroup)
     assert (f"harbor-1: + add LDAP group {SEARCH} to search as guest: failed: "
-            "BAD_REQUEST: LDAP Group DN is not found") in log
+            f"NOT_FOUND: failed to searh ldap group with groupDN:{SEARCH}") in log
     assert f"harbor-2: + add LDAP group {SEARCH} to search as guest: done" in log
     assert "harbor-1: 1 failed" in job.error
 
@@ -229,6 +231,7 @@ def test_plan_and_apply_work_on_older_versions(use_ldap: UseLdap, slapd: Slapd, 
     sim = Fleet.create(1, version)
     use_ldap_server(sim, url=slapd.url, bind_dn=slapd.bind_dn, bind_password=slapd.bind_password,
                     base_dn=f"ou=people,{BASE}", group_base_dn=f"ou=groups,{BASE}")
+    sim[1].config["ldap_group_search_filter"] = "(objectClass=groupOfNames)"  # else the preflight refuses
     with SimServer(sim) as server:
         inst = Instance.objects.create(name="old", url=server.instance_url(1), username="admin",
                                        password="Harbor12345")

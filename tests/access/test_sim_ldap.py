@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from harborops.harbor.client import HarborClient
@@ -12,7 +13,15 @@ from harborops.harbor.errors import AuthFailed
 from harborops.harbor_sim import Fleet, HarborInstance, SimServer
 from harborops.harbor_sim.ldap_backend import LdapServerDirectory, use_ldap_server
 from tests.access.conftest import ldap_harbor_config
-from tests.support.slapd import BASE, USER_PASSWORD, Slapd, group_dn, user_dn
+from tests.support.slapd import (  # noqa: F401  (slapd_without_memberof: fixture)
+    BASE,
+    USER_PASSWORD,
+    Slapd,
+    group_dn,
+    member_of,
+    slapd_without_memberof,
+    user_dn,
+)
 
 pytestmark = [pytest.mark.embedded]
 
@@ -61,8 +70,9 @@ def test_it_imports_users_from_slapd_and_adds_an_ldap_group_member(harbor) -> No
     inst, server = harbor
     with client(server) as c:
         failed = c.ldap_import_users(["nora", "ghost"])
-        assert [(f.uid, f.error) for f in failed] == [("ghost", "not found")]
+        assert [(f.uid, f.error) for f in failed] == [("ghost", "unknown_user")]
         assert c.ldap_import_users(["dev1"]) == []
+        assert c.ldap_import_users(["dev1", "nora"]) == []  # already in Harbor: on-boarding is idempotent
         assert inst.store.user_by_name("dev1") is not None and inst.store.user_by_name("nora") is not None
         pid = c.create_project("payments")
         c.add_member(pid, "developer", ldap_group_dn=group_dn("team-payments"))
@@ -83,7 +93,8 @@ def test_an_ldap_user_logs_in_to_the_simulated_harbor_with_the_slapd_password(ha
     with client(server, "dev2", "wrong-password") as wrong, pytest.raises(AuthFailed):
         wrong.current_user()
     assert inst.store.user_by_name("dev2") is not None
-    assert sorted(inst.ldap.groups_of(user_dn("dev2"))) == [group_dn("team-payments"), group_dn("team-search")]
+    entry = inst.ldap.find_user("dev2")
+    assert entry is not None and sorted(entry.group_dns) == [group_dn("team-payments"), group_dn("team-search")]
 
 
 def test_use_ldap_server_points_a_fleet_at_slapd(slapd: Slapd) -> None:
@@ -127,3 +138,75 @@ def test_the_simulator_command_takes_a_real_ldap_url(slapd: Slapd) -> None:
     finally:
         stop.set()
         runner.join(timeout=10)
+
+
+@pytest.mark.parametrize("directory", ["slapd", "slapd_without_memberof"])
+def test_harbor_ldap_users_get_group_access_only_where_the_directory_keeps_memberof(
+        request: pytest.FixtureRequest, directory: str) -> None:
+    """Source: src/core/auth/ldap/ldap.go@v2.13.0 attachLDAPGroup; src/pkg/ldap/ldap.go@v2.13.0 Session.SearchUser /
+    SearchLdap (the groups are the user entry's ldap_group_membership_attribute values, default memberof).
+    The same groupOfNames data: with the memberof overlay the team mapping works, without it the group is a
+    member of the project but its users get nothing."""
+    server: Slapd = request.getfixturevalue(directory)
+    fleet = Fleet.create(1, "2.13.0")
+    inst = fleet[1]
+    inst.ldap = LdapServerDirectory(inst.config)
+    inst.config.update(ldap_harbor_config(server))
+    with SimServer(fleet) as srv:
+        with client(srv) as admin:
+            pid = admin.create_project("search")
+            admin.add_member(pid, "maintainer", ldap_group_dn=group_dn("team-search"))
+        with client(srv, "dev2", USER_PASSWORD) as dev2:
+            assert dev2.current_user().username == "dev2"  # the login itself works either way
+            visible = [p.name for p in dev2.list_projects(name="search")]
+    if server.memberof:
+        assert member_of(server, "dev2") == [group_dn("team-payments"), group_dn("team-search")]
+        assert visible == ["search"]
+    else:
+        assert member_of(server, "dev2") == []
+        assert visible == []  # team mapping ineffective: Harbor attaches no group
+
+
+def test_overlay_keeps_memberof_for_group_of_names_only(slapd: Slapd) -> None:
+    """tests/support/slapd.py: posixGroup / groupOfUniqueNames members carry no memberOf (SERVICES.md)."""
+    assert member_of(slapd, "oscar") == [group_dn("harborops-operators")]  # also in hops-operators, uhops-operators
+    assert member_of(slapd, group_dn("team-payments-contractors")) == [group_dn("team-payments")]
+    assert member_of(slapd, "nobody") == []
+
+
+def test_empty_group_filter_and_admin_dn_against_slapd(harbor) -> None:
+    """Source: src/core/auth/ldap/ldap.go@v2.13.0 attachLDAPGroup (admin DN from the memberof values, TrimLower;
+    no group attached when ldap_group_search_filter is empty)."""
+    inst, server = harbor
+    with client(server) as admin:
+        pid = admin.create_project("search")
+        admin.add_member(pid, "maintainer", ldap_group_dn=group_dn("team-search"))
+    inst.config["ldap_group_search_filter"] = ""
+    with client(server, "dev2", USER_PASSWORD) as dev2:
+        assert dev2.current_user().admin_role_in_auth is False
+        assert [p.name for p in dev2.list_projects(name="search")] == []  # no group attached
+    inst.config["ldap_group_admin_dn"] = f" {group_dn('team-payments').upper()}"
+    with client(server, "dev2", USER_PASSWORD) as dev2:
+        me = dev2.current_user()
+        assert me.admin_role_in_auth is True and me.sysadmin_flag is False
+    inst.config.update({"ldap_group_search_filter": "(objectClass=groupOfNames)", "ldap_group_admin_dn": ""})
+    with client(server, "dev2", USER_PASSWORD) as dev2:
+        assert dev2.get_project("search").current_user_role_ids == [4]
+    with client(server) as admin:  # the login on-boarded dev2's other group too, DN lower-cased
+        assert {g.ldap_group_dn for g in admin.list_usergroups()} == {group_dn("team-search"),
+                                                                      group_dn("team-payments")}
+
+
+def test_import_failures_against_slapd(harbor) -> None:
+    """Source: src/pkg/ldap/manager.go@v2.13.0 manager.ImportUser: the search DN cannot bind →
+    failed_search_user per uid; an LDAP URL nothing listens on fails Session.Open → 500."""
+    inst, server = harbor
+    with client(server) as c:
+        inst.config["ldap_search_password"] = "wrong-password"
+        assert [(f.uid, f.error) for f in c.ldap_import_users(["dev1"])] == [("dev1", "failed_search_user")]
+    from tests.support.processes import free_port
+
+    inst.config["ldap_url"] = f"ldap://127.0.0.1:{free_port()}"
+    with httpx.Client(base_url=f"{server.instance_url(1)}/api/v2.0", auth=("admin", "Harbor12345")) as raw:
+        r = raw.post("/ldap/users/import", json={"ldap_uid_list": ["dev1"]})
+    assert r.status_code == 500 and r.json()["errors"][0]["message"] == "internal server error"

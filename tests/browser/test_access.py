@@ -80,3 +80,50 @@ def test_an_operator_onboards_a_team_plans_and_applies(page: Page, live_server, 
     expect(page.locator("#managed-table")).to_contain_text("harbor-1")
     page.goto(f"{live_server.url}/access/plan/?mapping={mapping.pk}")
     expect(page.locator("[data-instance='harbor-1'] .plan-lines")).to_have_text(re.compile("nothing to change"))
+
+
+def test_a_mapping_is_flagged_ineffective_where_the_ldap_group_filter_is_empty(
+        page: Page, live_server, bob: User, use_ldap: UseLdap, ldap_fleet) -> None:  # noqa: F811
+    """Harbor attaches no LDAP group at login when ldap_group_search_filter is empty
+    (src/core/auth/ldap/ldap.go@v2.13.0 attachLDAPGroup): the preflight says so on the mapping page,
+    the plan and the drift page, and apply refuses that instance unless forced."""
+    from harborops.access.services import mappings
+    from harborops.core.actor import Actor
+
+    use_ldap("groupOfNames")
+    _, server = ldap_fleet
+    rows = [Instance.objects.create(name=f"harbor-{n}", url=server.instance_url(n), username="admin",
+                                    password="Harbor12345") for n in (1, 2)]
+    with HarborClient(rows[1].url, username="admin", password="Harbor12345") as harbor:
+        harbor.update_configurations({"ldap_group_search_filter": ""})
+    mapping = mappings.create_mapping(actor=Actor.system("tester"), ldap_group_dn=group_dn("team-search"),
+                                      project_name="search", targets="listed", instances=rows)
+    login(page, live_server.url, "bob")
+
+    page.goto(f"{live_server.url}/access/mappings/{mapping.pk}/")
+    flagged = page.locator("#preflight .preflight-ineffective")
+    expect(flagged).to_have_count(1)
+    expect(flagged).to_contain_text("ineffective on harbor-2: ldap_group_search_filter is empty")
+    expect(page.locator("#preflight-table tr[data-instance='harbor-1'] .status").first).to_have_text("effective")
+    expect(page.locator("#preflight-table tr[data-instance='harbor-2'] li[data-check='group_filter']")).to_contain_text(
+        f"Harbor harbor-2 will not resolve {group_dn('team-search')} for its members")
+
+    page.goto(f"{live_server.url}/access/plan/?mapping={mapping.pk}")
+    expect(page.locator("[data-instance='harbor-2'] .preflight-ineffective")).to_contain_text(
+        "ineffective on harbor-2: ldap_group_search_filter is empty")
+    expect(page.locator("[data-instance='harbor-1'] .preflight-ineffective")).to_have_count(0)
+    expect(page.locator("#force-checkbox")).not_to_be_checked()
+    with mock.patch("harborops.core.tasks.run_job.apply_async", side_effect=lambda args, **kw: execute(args[0])):
+        page.click("#apply-button")
+        expect(page.locator("#job-status-label")).to_have_text("Succeeded")
+    expect(page.locator("#job-log")).to_contain_text("harbor-2: refused 2 changes")
+    with HarborClient(rows[1].url, username="admin", password="Harbor12345") as harbor:
+        assert not harbor.project_exists("search")
+
+    page.goto(f"{live_server.url}/access/drift/")
+    expect(page.locator("#preflight .preflight-ineffective")).to_contain_text("ineffective on harbor-2")
+    with HarborClient(rows[1].url, username="admin", password="Harbor12345") as harbor:
+        harbor.update_configurations({"ldap_group_search_filter": "(objectClass=groupOfNames)"})
+    page.click("#preflight-button")  # Check now
+    expect(page.locator("#preflight .preflight-ineffective")).to_have_count(0)
+    expect(page.locator("#preflight-table tr[data-instance='harbor-2'] .status").first).to_have_text("effective")

@@ -307,6 +307,9 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
     "access:preflight": ("/access/preflight/", {
         "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "access:preflight_draft": ("/access/preflight/draft/", {
+        "GET": "302 403 403 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     "access:drift_list": ("/access/drift/", {
         "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),

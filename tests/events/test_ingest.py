@@ -207,7 +207,7 @@ def test_a_row_committed_late_inside_a_gap_is_picked_up_by_the_next_ingest(sim_f
     """Harbor's ids come from a sequence; a transaction that took id 2 may commit after id 3 is read."""
     fleet = sim_fleet(1, "2.12.0")
     for n in range(1, 4):
-        fleet[1].record("admin", "create", "repository", f"proj/app-{n}", project="proj")
+        fleet[1].record("admin", "delete", "repository", f"proj/app-{n}", project="proj")  # an event 2.12 records
     rows = fleet[1].audit_legacy.blocks[-1].rows
     late = rows.pop(1)  # id 2 not committed yet
     assert ingest_instance(inst(1)).sources[0].gaps == 1
@@ -218,3 +218,30 @@ def test_a_row_committed_late_inside_a_gap_is_picked_up_by_the_next_ingest(sim_f
     assert set(HarborEvent.objects.values_list("harbor_id", flat=True)) == {1, 2, 3}
     assert ingest_instance(inst(1)).sources[0].late == 0  # stored once, not again
     assert_no_duplicates()
+
+
+def test_secrets_in_2_13_0_configuration_descriptions_are_masked_on_ingest(sim_fleet: MakeFleet) -> None:
+    """Source: src/pkg/auditext/event/config/config.go@v2.13.0 resolver.Resolve (op_desc = "update
+    configuration: " + the raw request payload, secrets included; fixed @v2.13.5 / @v2.14.3)."""
+    from tests.harbor_sim.conftest import client_for
+
+    fleet = sim_fleet(1, "2.13.0")
+    with client_for(fleet) as c:
+        body = {"ldap_search_password": "Sup3r-Secret", "ldap_url": "ldap://dir.example"}
+        assert c.put("/configurations", json=body).status_code == 200
+        assert "Sup3r-Secret" in c.get("/auditlog-exts").json()[0]["operation_description"]  # Harbor leaks it
+    ingest_instance(inst(1))
+    ev = HarborEvent.objects.get(resource_type="configuration")
+    assert "Sup3r-Secret" not in ev.description and "Sup3r-Secret" not in str(ev.raw)
+    assert '"ldap_search_password":"***"' in ev.description and "ldap://dir.example" in ev.description
+
+
+def test_2_12_robot_events_carry_their_project(sim_fleet: MakeFleet) -> None:
+    """Source: src/controller/event/handler/auditlog/auditlog.go@v2.12.0 Handler.Handle (robot events in
+    audit_log); src/controller/robot/controller.go@v2.12.0 Create (stored name "<project>+<name>")."""
+    fleet = sim_fleet(1, "2.12.0")
+    fleet[1].record("admin", "create", "robot", "payments+ci", project="library")
+    fleet[1].record("admin", "create", "robot", "fleet-wide")  # a system robot: no project
+    ingest_instance(inst(1))
+    assert dict(HarborEvent.objects.values_list("resource", "project")) == {"payments+ci": "payments",
+                                                                            "fleet-wide": ""}

@@ -1,4 +1,4 @@
-"""Version parsing and the capability table (ranges from api-notes "Version differences")."""
+"""Version parsing and the capability table (each range cites Harbor's source: ``Feature.cite``)."""
 
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ def test_supported_bounds() -> None:
         ("audit_log_ext", (2, 13), (2, 15)),
         ("legacy_audit_logs_frozen", (2, 13), (2, 15)),
         ("gc_workers", (2, 9), (2, 15)),
+        ("gc_workers_max_10", (2, 13), (2, 15)),
         ("gc_delete_tag", (2, 15), (2, 15)),
         ("gc_stop", (2, 6), (2, 15)),
         ("purge_audit", (2, 6), (2, 15)),

@@ -136,6 +136,8 @@ def test_not_supported_raises_without_a_request(fake: FakeHarbor) -> None:
     client8 = HarborClient("http://h", transport=fake.transport(), version="v2.8.0")
     with pytest.raises(NotSupported):
         client8.run_gc(workers=2)
+    with pytest.raises(ValueError, match=r"1\.\.5 on Harbor 2\.12\.1"):  # handler/gc.go@v2.12.4 validateWorkers
+        client.run_gc(workers=6)
     assert [r.url.path for r in fake.requests] == ["/api/v2.0/systeminfo"]  # only the version probe
 
 

@@ -63,7 +63,9 @@ def test_3_gc_and_purge_with_a_least_privilege_system_robot() -> None:
     r.set_gc_schedule("Weekly", "0 0 0 * * 0", delete_untagged=True)
     sched = r.get_gc_schedule()
     assert sched is not None and sched.schedule is not None and sched.schedule.cron == "0 0 0 * * 0"
-    r.set_gc_schedule("Daily", "0 0 0 * * *")  # now a PUT
+    r.set_gc_schedule("Daily", "0 0 0 * * *")  # a second POST replaces the schedule
+    replaced = r.get_gc_schedule()
+    assert replaced is not None and replaced.schedule is not None and replaced.schedule.cron == "0 0 0 * * *"
     purge_id = r.run_purge_audit(retention_hours=24, dry_run=True)
     r.stop_purge(purge_id)
     with pytest.raises(e.Forbidden):

@@ -239,3 +239,59 @@ def test_aiohttp_transport_over_a_real_socket() -> None:
 
     with SimServer(fleet) as server:
         asyncio.run(run(server.instance_url(1)))
+
+
+@pytest.mark.parametrize("version", ["2.12.4", "2.13.0"])
+def test_list_robots_filters_by_level_itself(version: str) -> None:
+    """Harbor before 2.13 answers q=Level=system with project robots too
+    (src/server/v2.0/handler/robot.go@v2.12.4 ListRobot; fixed @v2.13.0); the client filters on every version."""
+    inst, fleet = sim(version)
+    h = client(fleet)
+    pid = h.create_project("p1")
+    h.create_robot("sys", [{"kind": "system", "namespace": "/", "access": [{"resource": "project", "action": "list"}]}])
+    h.create_robot(
+        "puller",
+        [{"kind": "project", "namespace": "p1", "access": [{"resource": "repository", "action": "pull"}]}],
+        level="project",
+    )
+    assert inst.behaviour.robot_level_system_filter is (version == "2.13.0")
+    assert [r.name for r in h.list_robots()] == ["robot$sys"]
+    assert [r.name for r in h.list_robots(project_id=pid)] == ["robot$p1+puller"]
+
+
+def test_robot_secret_is_generated_and_a_chosen_one_set_by_refresh() -> None:
+    """src/server/v2.0/handler/robot.go@v2.13.0 CreateRobot ignores a body secret; RefreshSec answers
+    ``secret: ""`` for a given one, so the client returns the secret it sent."""
+    _, fleet = sim("2.13.0")
+    h = client(fleet)
+    perm = [{"kind": "system", "namespace": "/", "access": [{"resource": "project", "action": "list"}]}]
+    robot = h.create_robot("ci", perm)
+    assert robot.secret.get_secret_value()
+    with pytest.raises(TypeError):
+        h.create_robot("ci2", perm, secret="Chosen1Secret")  # type: ignore[call-arg]
+    assert h.refresh_robot_secret(robot.id, "Chosen1Secret") == "Chosen1Secret"
+    assert client(fleet, (robot.name, "Chosen1Secret")).statistics().private_project_count == 0
+
+
+def test_replication_zero_end_time_reads_as_none() -> None:
+    """handler/replication.go@v2.13.0 convertExecution/convertTask always set end_time (Go's zero time while
+    running) and tasks can be Pending (queued in jobservice)."""
+    _, fleet = sim("2.13.0")
+    h = client(fleet)
+    reg_id = h.create_registry(
+        {"name": "peer", "url": "https://peer.example", "type": "harbor", "insecure": True,
+         "credential": {"type": "basic", "access_key": "admin", "access_secret": "Harbor12345"}}
+    )
+    pid = h.create_replication_policy(
+        {"name": "push", "dest_registry": {"id": reg_id}, "dest_namespace": "", "trigger": {"type": "manual"},
+         "enabled": True, "override": True}
+    )
+    h.job_queue_action("REPLICATION", "pause")
+    exec_id = h.start_replication(pid)
+    run = h.get_replication_execution(exec_id)
+    assert run.status == "InProgress" and run.end_time is None and run.start_time is not None
+    tasks = h.list_replication_tasks(exec_id, status="Pending")
+    assert tasks and all(t.start_time is None and t.end_time is None for t in tasks)
+    h.job_queue_action("REPLICATION", "resume")
+    fleet.advance(600)
+    assert h.get_replication_execution(exec_id).end_time is not None

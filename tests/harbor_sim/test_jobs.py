@@ -185,3 +185,15 @@ def test_paused_gc_queue_holds_jobs_until_resumed(api: Api, fleet: Fleet) -> Non
     assert {q["job_type"] for q in queues} >= {"GARBAGE_COLLECTION", "PURGE_AUDIT_LOG", "REPLICATION"}
     assert not any(q["paused"] for q in queues)
     assert c.get("/jobservice/pools/all/workers").status_code == 200
+
+
+def test_gc_workers_limit_is_5_until_2_12_and_10_from_2_13() -> None:
+    """Source: src/server/v2.0/handler/gc.go@v2.12.4 validateWorkers (<= 5), gc.go@v2.13.0 validateWorkers (<= 10)."""
+    from tests.harbor_sim.conftest import client_for
+
+    for version, most in (("2.9.0", 5), ("2.12.4", 5), ("2.13.0", 10), ("2.15.0", 10)):
+        c = client_for(HarborInstance(version))
+        over = c.post("/system/gc/schedule", json={**MANUAL, "parameters": {"workers": most + 1}})
+        assert over.status_code == 400, version
+        assert f"less than or equal to {most}" in over.json()["errors"][0]["message"]
+        assert c.post("/system/gc/schedule", json={**MANUAL, "parameters": {"workers": most}}).status_code == 201

@@ -76,7 +76,7 @@ def test_ldap_endpoints(api: Api, inst: HarborInstance) -> None:
     users = c.get("/ldap/users/search", params={"username": "mike"}).json()
     assert [u["username"] for u in users] == ["mike", "mike02"]
     r = c.post("/ldap/users/import", json={"ldap_uid_list": ["mike", "ghost"]})
-    assert r.status_code == 404 and r.json() == [{"uid": "ghost", "error": "not found"}]
+    assert r.status_code == 404 and r.json() == [{"uid": "ghost", "error": "unknown_user"}]
     assert c.post("/ldap/users/import", json={"ldap_uid_list": ["dev_user"]}).status_code == 200
     groups = c.get("/ldap/groups/search", params={"groupname": "harbor_dev"}).json()
     assert groups == [{"group_name": "harbor_dev", "ldap_group_dn": "cn=harbor_dev,ou=groups,dc=example,dc=com"}]
@@ -113,7 +113,7 @@ def test_configuration_secrets_are_write_only_and_rules_apply(api: Api) -> None:
     raw = api(checked=False)
     assert raw.put("/configurations", json={"skip_audit_log_database": True}).status_code == 400
     assert raw.put("/configurations", json={"token_expiration": "30"}).status_code == 400
-    assert raw.put("/configurations", json={"no_such_key": 1}).status_code == 400
+    assert raw.put("/configurations", json={"no_such_key": 1}).status_code == 200  # dropped: see test_configurations
     assert c.put("/configurations", json={"audit_log_forward_endpoint": "syslog.sim:514"}).status_code == 200
     assert c.put("/configurations", json={"skip_audit_log_database": True}).status_code == 200
     assert api(auth=None, checked=False).get("/configurations").status_code == 401
@@ -125,7 +125,7 @@ def test_usergroup_crud(api: Api) -> None:
     dn = "cn=harbor_group,ou=groups,dc=example,dc=com"
     body = {"group_name": "harbor_group123", "group_type": 1, "ldap_group_dn": dn}
     gid = location_id(c.post("/usergroups", json=body))
-    assert c.post("/usergroups", json={"group_name": "again", "group_type": 1, "ldap_group_dn": dn}).status_code == 409
+    assert c.post("/usergroups", json=body).status_code == 409  # same name and type
     assert (
         c.post(
             "/usergroups", json={"group_name": "x", "group_type": 1, "ldap_group_dn": "cn=missing,dc=example,dc=com"}
@@ -133,6 +133,7 @@ def test_usergroup_crud(api: Api) -> None:
         == 400
     )
     assert c.put(f"/usergroups/{gid}", json={"group_name": "newharbor_group"}).status_code == 200
-    assert c.get(f"/usergroups/{gid}").json()["group_name"] == "newharbor_group"
+    assert c.get(f"/usergroups/{gid}").json() == {"group_name": "newharbor_group", "group_type": 1,
+                                                  "ldap_group_dn": dn}  # GetUserGroup sends no id
     assert c.get("/usergroups", params={"ldap_group_dn": dn}).json()[0]["id"] == gid
     assert c.delete(f"/usergroups/{gid}").status_code == 200

@@ -251,5 +251,5 @@ def test_project_chart_count_until_2_7() -> None:
 
 
 def test_versions_outside_2_3_are_refused() -> None:
-    with pytest.raises(ValueError, match="v2.3 and newer"):
+    with pytest.raises(ValueError, match=r"v2\.3 and newer"):
         HarborInstance("2.2.0")

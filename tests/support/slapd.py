@@ -7,6 +7,15 @@ One directory, several shapes, as real directories mix them:
 * ``ou=posix``: posixGroup (``memberUid`` names);
 * ``ou=unique``: groupOfUniqueNames (``uniqueMember`` DNs).
 
+The session server loads the ``memberof`` overlay (SERVICES.md), as directories that work with Harbor do:
+Harbor reads a user's groups only from the user entry's ``memberOf`` attribute
+(src/core/auth/ldap/ldap.go@v2.13.0 attachLDAPGroup). The overlay maintains ``memberOf`` for
+groupOfNames ``member`` only: posixGroup and groupOfUniqueNames members get none. slapd then runs
+straight from ``slapd.conf`` (slaptest cannot convert the overlay) and the groups are added online,
+since slapadd (offline) does not maintain ``memberOf``. ``slapd_without_memberof`` is a second
+directory with the same data and no overlay: there Harbor attaches no LDAP group at login.
+``member_of(server, uid)`` reads a user entry's ``memberOf`` values.
+
 Stopped by its pid at the end of the session. Without slapd installed the fixture skips with the
 install command (and CI=true turns that skip into a failure, tests/conftest.py).
 """
@@ -79,6 +88,7 @@ class Slapd:
     bind_dn: str = ADMIN_DN
     bind_password: str = ADMIN_PASSWORD
     pid: int = 0
+    memberof: bool = True  # the memberof overlay is loaded
 
     def env(self, shape: str = "groupOfNames") -> dict[str, str]:
         """HARBOROPS_LDAP_* for harborops' login against this directory in one shape."""
@@ -104,6 +114,7 @@ class Slapd:
 
 
 def _ldif() -> str:
+    """Base, OUs and people: loaded offline by slapadd."""
     out = [f"dn: {BASE}\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example\n"]
     for ou in ("people", "groups", "posix", "unique"):
         out.append(f"dn: ou={ou},{BASE}\nobjectClass: organizationalUnit\nou: {ou}\n")
@@ -111,46 +122,58 @@ def _ldif() -> str:
         out.append(f"dn: {user_dn(uid)}\nobjectClass: inetOrgPerson\nobjectClass: posixAccount\nuid: {uid}\n"
                    f"cn: {cn}\nsn: {sn}\ngivenName: {cn.split()[0]}\nmail: {mail}\nuidNumber: {2000 + n}\n"
                    f"gidNumber: 2000\nhomeDirectory: /home/{uid}\nuserPassword: {USER_PASSWORD}\n")
-    for name, members in GROUPS_OF_NAMES.items():
-        dns = [user_dn(m) for m in members] + [group_dn(c) for c in NESTED.get(name, [])]
-        out.append(f"dn: {group_dn(name)}\nobjectClass: groupOfNames\ncn: {name}\n"
-                   + "".join(f"member: {d}\n" for d in dns))
-    for n, (name, members) in enumerate(POSIX_GROUPS.items()):
-        out.append(f"dn: {posix_dn(name)}\nobjectClass: posixGroup\ncn: {name}\ngidNumber: {5000 + n}\n"
-                   + "".join(f"memberUid: {m}\n" for m in members))
-    for name, members in UNIQUE_GROUPS.items():
-        out.append(f"dn: {unique_dn(name)}\nobjectClass: groupOfUniqueNames\ncn: {name}\n"
-                   + "".join(f"uniqueMember: {user_dn(m)}\n" for m in members))
     return "\n".join(out)
 
 
-def _conf(work: Path) -> str:
+def _group_entries() -> list[tuple[str, list[tuple[str, list[bytes]]]]]:
+    """Every group entry, children before the groups that nest them: added online after start-up so that
+    the memberof overlay (when loaded) writes ``memberOf`` on each member entry."""
+    out: list[tuple[str, list[tuple[str, list[bytes]]]]] = []
+    nested_children = {c for cs in NESTED.values() for c in cs}
+    order = sorted(GROUPS_OF_NAMES, key=lambda n: n not in nested_children)
+    for name in order:
+        dns = [user_dn(m) for m in GROUPS_OF_NAMES[name]] + [group_dn(c) for c in NESTED.get(name, [])]
+        out.append((group_dn(name), [("objectClass", [b"groupOfNames"]), ("cn", [name.encode()]),
+                                     ("member", [d.encode() for d in dns])]))
+    for n, (name, members) in enumerate(POSIX_GROUPS.items()):
+        out.append((posix_dn(name), [("objectClass", [b"posixGroup"]), ("cn", [name.encode()]),
+                                     ("gidNumber", [str(5000 + n).encode()]),
+                                     ("memberUid", [m.encode() for m in members])]))
+    for name, members in UNIQUE_GROUPS.items():
+        out.append((unique_dn(name), [("objectClass", [b"groupOfUniqueNames"]), ("cn", [name.encode()]),
+                                      ("uniqueMember", [user_dn(m).encode() for m in members])]))
+    return out
+
+
+def _conf(work: Path, memberof: bool) -> str:
     schema = "/etc/ldap/schema"
     return (
         "".join(f"include {schema}/{s}.schema\n" for s in ("core", "cosine", "inetorgperson", "nis"))
-        + f"modulepath /usr/lib/ldap\nmoduleload back_mdb\npidfile {work}/slapd.pid\n"
+        + "modulepath /usr/lib/ldap\nmoduleload back_mdb\n"
+        + ("moduleload memberof\n" if memberof else "")
+        + f"pidfile {work}/slapd.pid\n"
         + "database mdb\nmaxsize 33554432\n"
         + f'suffix "{BASE}"\nrootdn "{ADMIN_DN}"\nrootpw {ADMIN_PASSWORD}\n'
         + f"directory {work}/data\nindex objectClass eq\nindex uid,cn,member,memberUid,uniqueMember eq\n"
         + "access to attrs=userPassword by anonymous auth by * none\naccess to * by * read\n"
+        + ("overlay memberof\nmemberof-refint TRUE\n" if memberof else "")
     )
 
 
-def start_slapd(host: str = "127.0.0.1") -> tuple[Slapd, subprocess.Popen[bytes], Path]:
+def start_slapd(host: str = "127.0.0.1", *, memberof: bool = True) -> tuple[Slapd, subprocess.Popen[bytes], Path]:
+    """Start slapd straight from slapd.conf: people loaded offline, groups added online (so the memberof
+    overlay, when ``memberof``, maintains each member's ``memberOf``)."""
     work = Path(tempfile.mkdtemp(prefix="harborops-slapd-"))
     (work / "data").mkdir()
-    (work / "slapd.d").mkdir()
-    (work / "slapd.conf").write_text(_conf(work))
+    (work / "slapd.conf").write_text(_conf(work, memberof))
     (work / "data.ldif").write_text(_ldif())
     conf = str(work / "slapd.conf")
-    # Load the data offline first, then convert to cn=config (slaptest before the data fails).
     subprocess.run(["/usr/sbin/slapadd", "-f", conf, "-b", BASE, "-l", str(work / "data.ldif")],
                    check=True, capture_output=True)
-    subprocess.run(["/usr/sbin/slaptest", "-f", conf, "-F", str(work / "slapd.d")], check=True, capture_output=True)
     port = free_port(host)
     url = f"ldap://{host}:{port}"
     log = (work / "slapd.log").open("wb")
-    proc = subprocess.Popen([SLAPD, "-F", str(work / "slapd.d"), "-h", f"{url}/", "-d", "0"],
+    proc = subprocess.Popen([SLAPD, "-f", conf, "-h", f"{url}/", "-d", "0"],
                             stdout=log, stderr=subprocess.STDOUT)
     import ldap
 
@@ -160,31 +183,72 @@ def start_slapd(host: str = "127.0.0.1") -> tuple[Slapd, subprocess.Popen[bytes]
             conn = ldap.initialize(url)
             conn.set_option(ldap.OPT_NETWORK_TIMEOUT, 1)
             conn.simple_bind_s(ADMIN_DN, ADMIN_PASSWORD)
-            conn.unbind_s()
             break
         except ldap.LDAPError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 raise RuntimeError(f"slapd did not start: {(work / 'slapd.log').read_text()[-2000:]}") from None
             time.sleep(0.05)
-    return Slapd(url=url, pid=proc.pid), proc, work
+    try:
+        for dn, attrs in _group_entries():
+            conn.add_s(dn, attrs)
+    except ldap.LDAPError:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        conn.unbind_s()
+    return Slapd(url=url, pid=proc.pid, memberof=memberof), proc, work
+
+
+def _stop(proc: subprocess.Popen[bytes], work: Path) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def member_of(server: Slapd, uid_or_dn: str) -> list[str]:
+    """The ``memberOf`` values of a user entry (a uid under ou=people, or a full DN), as stored."""
+    import ldap
+
+    dn = uid_or_dn if "=" in uid_or_dn else user_dn(uid_or_dn)
+    conn = ldap.initialize(server.url)
+    try:
+        conn.set_option(ldap.OPT_NETWORK_TIMEOUT, 3)
+        conn.simple_bind_s(server.bind_dn, server.bind_password)
+        rows = conn.search_s(dn, ldap.SCOPE_BASE, "(objectClass=*)", ["memberOf"])
+    finally:
+        conn.unbind_s()
+    attrs = rows[0][1] if rows else {}
+    return [v.decode() for k, vs in attrs.items() if k.lower() == "memberof" for v in vs]
 
 
 @pytest.fixture(scope="session")
 def slapd() -> Iterator[Slapd]:
+    """The session directory, WITH the memberof overlay (users of groupOfNames groups carry memberOf)."""
     if not Path(SLAPD).exists():
         pytest.skip("slapd is not installed: apt-get install -y slapd ldap-utils")
     server, proc, work = start_slapd()
     try:
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(work, ignore_errors=True)
+        _stop(proc, work)
+
+
+@pytest.fixture(scope="session")
+def slapd_without_memberof() -> Iterator[Slapd]:
+    """The same data in a directory WITHOUT the memberof overlay: no user entry carries memberOf."""
+    if not Path(SLAPD).exists():
+        pytest.skip("slapd is not installed: apt-get install -y slapd ldap-utils")
+    server, proc, work = start_slapd(memberof=False)
+    try:
+        yield server
+    finally:
+        _stop(proc, work)
 
 
 def ldap_settings(env: dict[str, str]) -> dict[str, object]:

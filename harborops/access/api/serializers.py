@@ -32,6 +32,9 @@ class DriftFindingSerializer(serializers.ModelSerializer[DriftFinding]):
 class ApplySerializer(serializers.Serializer[dict[str, Any]]):
     mapping_ids = serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True,
                                         help_text="only these mappings; omit for every mapping")
+    force = serializers.BooleanField(required=False, default=False,
+                                     help_text="also apply mappings the preflight finds ineffective on an "
+                                               "instance (recorded in the action log with the findings)")
 
 
 class GroupSerializer(serializers.Serializer[dict[str, Any]]):

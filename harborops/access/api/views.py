@@ -18,6 +18,7 @@ from harborops.access.api.serializers import (
 from harborops.access.filtersets import DriftFilterSet, MappingFilterSet
 from harborops.access.models import DriftFinding, TeamMapping
 from harborops.access.services import directory, mappings, reconcile
+from harborops.access.services.preflight import preflight as run_preflight
 from harborops.access.tasks import start_apply, start_drift_check
 from harborops.core.api.helpers import request_actor, service_errors
 from harborops.core.api.serializers import JobRunSerializer
@@ -64,17 +65,32 @@ class MappingViewSet(viewsets.ModelViewSet[TeamMapping]):
         """The plan for every mapping, including removals of what deleted mappings left behind."""
         return Response(reconcile.compute_plan().as_dict())
 
+    @extend_schema(responses={200: dict})
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def preflight(self, request: Request, pk: str | None = None) -> Response:
+        """Will Harbor resolve this mapping's LDAP group for its members? Per target instance: auth mode,
+        group search filter, group base DN, and the members' membership attribute (read live)."""
+        return Response([c.as_dict() for c in run_preflight([self.get_object().pk])])
+
+    @extend_schema(responses={200: dict}, operation_id="access_preflight_all")
+    @action(detail=False, methods=["get"], url_path="preflight", url_name="preflight-all", filterset_class=None)
+    def preflight_all(self, request: Request) -> Response:
+        """The preflight of every mapping on every instance it targets."""
+        return Response([c.as_dict() for c in run_preflight()])
+
     @extend_schema(request=ApplySerializer, responses={202: JobRunSerializer})
     @action(detail=False, methods=["post"], filterset_class=None, write_role=OPERATOR)
     def apply(self, request: Request) -> Response:
-        """Apply every mapping (or ``mapping_ids``) as a job; the job's log has each instance's result."""
+        """Apply every mapping (or ``mapping_ids``) as a job; the job's log has each instance's result.
+        Changes of a mapping the preflight finds ineffective on an instance are refused there unless
+        ``force`` is true."""
         data: dict[str, Any] = ApplySerializer(data=request.data).run_validation(request.data)
         ids = data.get("mapping_ids")
         if ids is not None and not ids:
             raise serializers.ValidationError({"mapping_ids": "give at least one id, or omit it for every mapping"})
         if ids and TeamMapping.objects.filter(pk__in=ids).count() != len(set(ids)):
             raise serializers.ValidationError({"mapping_ids": "unknown mapping id"})
-        job = start_apply(actor=request_actor(request), mapping_ids=ids)
+        job = start_apply(actor=request_actor(request), mapping_ids=ids, force=bool(data.get("force")))
         return Response(JobRunSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=GroupSerializer(many=True),

@@ -175,3 +175,62 @@ def expand_members(dn: str) -> Expansion:
     finally:
         conn.unbind_s()
     return result
+
+
+@dataclass
+class MemberSample:
+    """Up to ``limit`` user members of a group (direct members only: nested groups are not users),
+    each with the values of one attribute of the user's entry (e.g. ``memberOf``)."""
+
+    group_dn: str
+    attribute: str
+    listed: int = 0  # member values the group lists (users and nested groups)
+    users: list[tuple[str, list[str]]] = field(default_factory=list)  # (user DN, attribute values)
+
+
+def member_attribute_sample(dn: str, attribute: str, *, limit: int = 5) -> MemberSample:
+    """Read ``attribute`` from the entries of the group's first ``limit`` user members (sorted, so a
+    repeated check reads the same users). ``member`` / ``uniqueMember`` are DNs; posixGroup
+    ``memberUid`` names are found under the user base by the uid attribute. The attribute is asked
+    for by name, so an operational attribute such as OpenLDAP's ``memberOf`` is returned."""
+    dn = validate_dn(dn)
+    conn = _connect()
+    sample = MemberSample(dn, attribute)
+    uid_attr = str(getattr(settings, "LDAP_UID_ATTR", "uid"))
+    search = getattr(settings, "AUTH_LDAP_USER_SEARCH", None)
+    user_base = str(getattr(search, "base_dn", "") or "")
+    try:
+        try:
+            rows = conn.search_s(dn, ldap.SCOPE_BASE, "(objectClass=*)", ["member", "uniqueMember", "memberUid"])
+        except (ldap.NO_SUCH_OBJECT, ldap.INVALID_DN_SYNTAX):
+            raise DirectoryError(f"no LDAP group {dn!r} in the directory") from None
+        attrs = rows[0][1] if rows else {}
+        member_dns = sorted(_values(attrs, "member", "uniqueMember"), key=str.lower)
+        uids = sorted(_values(attrs, "memberUid"))
+        sample.listed = len(member_dns) + len(uids)
+        for member in member_dns:
+            if len(sample.users) >= limit:
+                break
+            try:
+                found = conn.search_s(member, ldap.SCOPE_BASE, "(objectClass=*)", ["objectClass", attribute])
+            except (ldap.NO_SUCH_OBJECT, ldap.INVALID_DN_SYNTAX):
+                continue
+            if not found or not found[0][0]:
+                continue
+            entry, values = found[0]
+            classes = {c.lower() for c in _values(values, "objectClass")}
+            if classes & {"groupofnames", "groupofuniquenames", "posixgroup", "group"}:
+                continue  # a nested group, not a user
+            sample.users.append((entry, _values(values, attribute)))
+        for uid in uids:
+            if len(sample.users) >= limit or not user_base:
+                break
+            found = conn.search_s(user_base, ldap.SCOPE_SUBTREE, f"({uid_attr}={escape_filter_chars(uid)})",
+                                  [attribute])
+            if found and found[0][0]:
+                sample.users.append((found[0][0], _values(found[0][1], attribute)))
+    except ldap.LDAPError as exc:
+        raise DirectoryError(f"LDAP lookup failed ({_desc(exc)})") from None
+    finally:
+        conn.unbind_s()
+    return sample

@@ -28,12 +28,14 @@ from typing import Any
 from django.conf import settings
 
 from harborops.access.models import ManagedMembership, TeamMapping
-from harborops.access.services import directory
+from harborops.access.services import directory, preflight
 from harborops.access.services.mappings import target_instances
+from harborops.access.services.preflight import MappingCheck
 from harborops.fleet.models import Instance
 from harborops.harbor import errors as harbor_errors
 from harborops.harbor.capabilities import ROLE_IDS, ROLE_NAMES
 from harborops.harbor.client import HarborClient
+from harborops.harbor.endpoints.access import normalise_dn
 
 logger = logging.getLogger(__name__)
 GIB = 1024**3
@@ -92,10 +94,16 @@ class InstancePlan:
     skipped: str = ""
     skip_kind: str = ""  # DriftFinding.Kind for a skip (needs_sysadmin / not_ldap / error)
     notes: list[str] = field(default_factory=list)
+    preflight: list[MappingCheck] = field(default_factory=list)  # per mapping targeting it
 
     @property
     def has_work(self) -> bool:
         return bool(self.changes)
+
+    @property
+    def ineffective(self) -> list[MappingCheck]:
+        """Mappings Harbor would not resolve here (apply refuses their changes unless forced)."""
+        return [c for c in self.preflight if c.ineffective]
 
 
 @dataclass
@@ -110,10 +118,17 @@ class Plan:
     def is_noop(self) -> bool:
         return self.change_count == 0
 
+    @property
+    def ineffective(self) -> list[MappingCheck]:
+        return [c for i in self.instances for c in i.ineffective]
+
     def as_dict(self) -> dict[str, Any]:
-        return {"change_count": self.change_count, "instances": [
-            {**{k: v for k, v in asdict(i).items() if k != "changes"},
-             "changes": [{**asdict(c), "sign": c.sign, "text": c.text()} for c in i.changes]}
+        return {"change_count": self.change_count, "ineffective": [c.summary() for c in self.ineffective],
+                "instances": [
+            {**{k: v for k, v in asdict(i).items() if k not in ("changes", "preflight")},
+             "changes": [{**asdict(c), "sign": c.sign, "text": c.text()} for c in i.changes],
+             "preflight": [c.as_dict() for c in i.preflight],
+             "ineffective": [c.summary() for c in i.ineffective]}
             for i in self.instances]}
 
     def text(self) -> str:
@@ -125,6 +140,7 @@ class Plan:
                 lines.append(f"  ! skipped: {ip.skipped}")
             lines.extend(f"  {c.sign} {c.text()}" for c in ip.changes)
             lines.extend(f"  # {n}" for n in ip.notes)
+            lines.extend(f"  ! {c.group_dn}: {c.summary()}" for c in ip.ineffective)
             if not ip.skipped and not ip.changes:
                 lines.append("  = nothing to change")
         return "\n".join(lines) or "no instance is targeted by a mapping"
@@ -152,23 +168,30 @@ class _Expander:
 
 
 def plan_instance(instance: Instance, mappings: list[TeamMapping], managed: list[ManagedMembership],
-                  expander: _Expander) -> InstancePlan:
+                  expander: _Expander, checks: preflight.Run | None = None) -> InstancePlan:
     ip = InstancePlan(instance.pk, instance.name)
     if instance.credential_kind == Instance.CredentialKind.ROBOT:
         ip.skipped, ip.skip_kind = NEEDS_SYSADMIN, "needs_sysadmin"
         return ip
     try:
         with _client(instance) as client:
-            _plan_with_client(client, instance, ip, mappings, managed, expander)
+            _plan_with_client(client, instance, ip, mappings, managed, expander, checks)
     except harbor_errors.HarborError as exc:
         ip.changes.clear()
         ip.skipped, ip.skip_kind = f"could not read the instance: {exc.message}", "error"
+        if checks is not None and not ip.preflight:
+            ip.preflight = [preflight.check(m.ldap_group_dn, instance, f"cannot read configuration: {exc.message}",
+                                            checks, mapping=m) for m in mappings]
     return ip
 
 
 def _plan_with_client(client: HarborClient, instance: Instance, ip: InstancePlan, mappings: list[TeamMapping],
-                      managed: list[ManagedMembership], expander: _Expander) -> None:
+                      managed: list[ManagedMembership], expander: _Expander,
+                      checks: preflight.Run | None = None) -> None:
     config = client.get_configurations()
+    if checks is not None:  # the preflight reuses the configuration just read
+        values = preflight.config_values(config)
+        ip.preflight = [preflight.check(m.ldap_group_dn, instance, values, checks, mapping=m) for m in mappings]
     auth_mode = str(config["auth_mode"].value) if "auth_mode" in config else "unknown"
     if auth_mode != "ldap_auth":
         if mappings or managed:
@@ -280,10 +303,12 @@ def compute_plan(mapping_ids: Iterable[int] | None = None) -> Plan:
         visit = [i for i in fleet if any(m.pk in scope for m in per_instance.get(i.pk, []))]
     scoped_projects = {m.project_name for m in mappings if scope is not None and m.pk in scope}
     expander = _Expander()
+    checks = preflight.Run()
     plan = Plan()
 
     def one(inst: Instance) -> InstancePlan:  # Harbor and LDAP only: no database access in the threads
-        return plan_instance(inst, per_instance.get(inst.pk, []), managed_by_instance.get(inst.pk, []), expander)
+        return plan_instance(inst, per_instance.get(inst.pk, []), managed_by_instance.get(inst.pk, []), expander,
+                             checks)
 
     # Reading is independent per instance: a slow or dead instance costs its timeout once, not per
     # instance after it. Results keep the fleet's order.
@@ -291,6 +316,7 @@ def compute_plan(mapping_ids: Iterable[int] | None = None) -> Plan:
         for ip in pool.map(one, visit):
             if scope is not None:
                 ip.changes = [c for c in ip.changes if c.mapping_id in scope or c.project in scoped_projects]
+                ip.preflight = [c for c in ip.preflight if c.mapping_id in scope]
             plan.instances.append(ip)
     return plan
 
@@ -302,15 +328,38 @@ class InstanceResult:
     done: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     skipped: str = ""
+    refused: list[str] = field(default_factory=list)  # changes of mappings ineffective here (not forced)
+    forced: list[str] = field(default_factory=list)  # preflight summaries applied anyway (force)
 
 
-def apply_instance(instance: Instance, ip: InstancePlan, *, say: Callable[[str, str], None]) -> InstanceResult:
+def apply_instance(instance: Instance, ip: InstancePlan, *, say: Callable[[str, str], None],
+                   force: bool = False) -> InstanceResult:
     """Execute one instance's changes in order; a failing change is reported with Harbor's own message
-    and the rest continue (a project that could not be created skips its member changes)."""
+    and the rest continue (a project that could not be created skips its member changes). The changes
+    of a mapping the preflight found ineffective here are refused unless ``force``."""
     result = InstanceResult(instance.name, skipped=ip.skipped)
     if ip.skipped:
         say("warning", f"{instance.name}: skipped: {ip.skipped}")
         return result
+    ineffective = {c.mapping_id: c for c in ip.ineffective}
+    if ineffective:
+        concerned = [c for c in ip.changes if c.mapping_id in ineffective]
+        for mapping_id, found in ineffective.items():
+            texts = [c.text() for c in concerned if c.mapping_id == mapping_id]
+            if not texts:
+                continue
+            if force:
+                result.forced.append(f"{found.mapping}: {found.summary()}")
+                say("warning", f"{instance.name}: forced: {found.mapping}: {found.summary()}")
+            else:
+                result.refused.extend(texts)
+                say("warning", f"{instance.name}: refused {len(texts)} change{'s' if len(texts) > 1 else ''} of "
+                               f"{found.mapping}: {found.summary()} (apply with force to make them anyway)")
+        if not force:
+            ip = InstancePlan(ip.instance_id, ip.instance, [c for c in ip.changes if c.mapping_id not in ineffective],
+                              ip.skipped, ip.skip_kind, ip.notes, ip.preflight)
+            if not ip.changes:
+                return result
     if not ip.changes:
         say("info", f"{instance.name}: nothing to change")
         return result
@@ -347,15 +396,16 @@ def _execute(client: HarborClient, instance: Instance, change: Change) -> None:
             client.create_project(change.project, public=change.public,
                                   storage_limit=change.quota_gib * GIB if change.quota_gib else -1)
     elif change.action == "import_users":
+        # Harbor's import is idempotent: a user already in Harbor is no failure, so every failure is real
+        # (unknown_user, failed_search_user, failed to import user: …; src/pkg/ldap/manager.go ImportUser).
         failed = client.ldap_import_users(change.entity.split())
-        real = [f for f in failed if "exist" not in f.error.lower()]
-        if real:
-            raise harbor_errors.ValidationFailed("; ".join(f"{f.uid}: {f.error}" for f in real))
+        if failed:
+            raise harbor_errors.ValidationFailed("; ".join(f"{f.uid}: {f.error}" for f in failed))
     elif change.action in ("add_group", "add_user"):
         assert change.role_id is not None
         try:
             if change.action == "add_group":
-                client.add_member(change.project, change.role_id, ldap_group_dn=change.entity)
+                _add_group_member(client, change.project, change.role_id, change.entity)
             else:
                 client.add_member(change.project, change.role_id, username=change.entity)
         except harbor_errors.Conflict:
@@ -375,6 +425,21 @@ def _execute(client: HarborClient, instance: Instance, change: Change) -> None:
         _forget(instance, change)
     elif change.action == "forget":
         _forget(instance, change)
+
+
+def _add_group_member(client: HarborClient, project: str, role_id: int, dn: str) -> None:
+    """Add an LDAP group by the id Harbor already has for it, else by its normalised DN.
+
+    Harbor stores group DNs trimmed and lower-cased and looks a member's ``ldap_group_dn`` up by that exact
+    value; a DN that misses it is on-boarded again, and one Harbor already stores in the directory's form is
+    refused with its duplicate-group error (500) — on 2.3 every add of an existing group is (member
+    controller.Create, src/core/auth/ldap/ldap.go OnBoardGroup). Adding by id avoids both.
+    """
+    existing = client.find_ldap_usergroup(dn)
+    if existing is not None:
+        client.add_member(project, role_id, group_id=existing.id)
+    else:
+        client.add_member(project, role_id, ldap_group_dn=normalise_dn(dn))
 
 
 def _forget(instance: Instance, change: Change) -> None:

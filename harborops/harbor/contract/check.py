@@ -28,6 +28,9 @@ UNDECLARED_ERRORS = frozenset(
         ("DELETE", "/projects/{project_name}/repositories/{repository_name}", 412),
         # robot names are unique: a duplicate create answers 409 CONFLICT (robot handler)
         ("POST", "/robots", 409),
+        # adding a member by an LDAP group DN outside ldap_group_base_dn (or rejected by the group filter):
+        # Auth.SearchGroup's NotFoundError (src/core/auth/ldap/ldap.go@v2.4.0..v2.15.0 SearchGroup)
+        ("POST", "/projects/{project_name_or_id}/members", 404),
     }
 )
 

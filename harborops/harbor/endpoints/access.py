@@ -25,16 +25,28 @@ from harborops.harbor.ops import (
 from harborops.harbor.query import build_q
 
 
+def normalise_dn(dn: str) -> str:
+    """A DN as Harbor stores it in user_group.ldap_group_dn: utils.TrimLower (trimmed, lower-cased)."""
+    return dn.strip().lower()
+
+
 class AccessEndpoints(EndpointBase):
     # -- user groups -----------------------------------------------------------------------
     @endpoint
     def list_usergroups(
         self, *, ldap_group_dn: str | None = None, group_name: str | None = None
     ) -> Op[list[t.UserGroup]]:
-        """GET /usergroups (sysadmin). Filters: ldap_group_dn v2.4+, group_name v2.6+."""
+        """GET /usergroups (sysadmin). Filters: ldap_group_dn v2.4+, group_name v2.6+.
+
+        Harbor stores an LDAP group's DN trimmed and lower-cased and compares ``ldap_group_dn`` with that
+        stored value exactly (src/pkg/usergroup/dao/dao.go@v2.13.0 Add; handler/usergroup.go ListUserGroups),
+        so the DN is sent normalised the same way. The list holds only the groups of the instance's auth
+        mode (LDAP groups in ldap_auth); the DN filter applies only in ldap_auth.
+        """
         caps = yield from caps_op(self)
         if ldap_group_dn is not None:
             caps.require("usergroups_paginated", "/usergroups?ldap_group_dn")
+            ldap_group_dn = normalise_dn(ldap_group_dn)
         if group_name is not None:
             caps.require("usergroups_group_name_filter", "/usergroups?group_name")
         params = opt(ldap_group_dn=ldap_group_dn, group_name=group_name)
@@ -42,6 +54,20 @@ class AccessEndpoints(EndpointBase):
             resp = yield Req("GET", "/usergroups", params)
             return parse_list(t.UserGroup, resp.json(), resp)
         return (yield from paged_models(t.UserGroup, Req("GET", "/usergroups", params)))
+
+    @endpoint
+    def find_ldap_usergroup(self, ldap_group_dn: str) -> Op[t.UserGroup | None]:
+        """The LDAP user group Harbor stores for this DN, or None. Compares normalised DNs (trimmed,
+        lower-cased, as Harbor stores them): ``?ldap_group_dn=`` on v2.4+, the full list on v2.3."""
+        caps = yield from caps_op(self)
+        wanted = normalise_dn(ldap_group_dn)
+        if caps.usergroups_paginated:
+            found = yield from paged_models(t.UserGroup, Req("GET", "/usergroups", [("ldap_group_dn", wanted)]))
+        else:
+            resp = yield Req("GET", "/usergroups")
+            found = parse_list(t.UserGroup, resp.json(), resp)
+        return next((g for g in found if g.group_type == GROUP_TYPE_LDAP and normalise_dn(g.ldap_group_dn) == wanted),
+                    None)
 
     @endpoint
     def search_usergroups(self, groupname: str) -> Op[list[t.UserGroup]]:
@@ -76,7 +102,12 @@ class AccessEndpoints(EndpointBase):
 
     @endpoint
     def ldap_import_users(self, uids: Sequence[str]) -> Op[list[t.LdapFailedImport]]:
-        """Import LDAP users; returns the failures (Harbor answers 404 with them), [] if all ok."""
+        """Import LDAP users; returns the failures (Harbor answers 404 with them), [] if all ok.
+
+        A user already in Harbor is not a failure (on-boarding is idempotent). Failure codes are Harbor's
+        (src/pkg/ldap/manager.go@v2.13.0 ImportUser): ``empty_uid``, ``failed_search_user``,
+        ``unknown_user``, ``failed to import user: <uid>``; an unreachable LDAP server is a 500.
+        """
         resp = yield Req("POST", "/ldap/users/import", json={"ldap_uid_list": list(uids)}, accept=frozenset({404}))
         return parse_list(t.LdapFailedImport, resp.json(), resp) if resp.status == 404 else []
 
@@ -106,14 +137,22 @@ class AccessEndpoints(EndpointBase):
     # -- robots (/robots, system and project level) ------------------------------------------
     @endpoint
     def list_robots(self, *, project_id: int | None = None) -> Op[list[t.Robot]]:
-        """System robots, or the robots of one project (``q=Level=project,ProjectID=N``)."""
+        """System robots, or the robots of one project (``q=Level=project,ProjectID=N``).
+
+        Filtered here by level on every version: before 2.13 Harbor answers ``q=Level=system`` with
+        every robot the caller may list, project robots included (handler/robot.go@v2.12.4 ListRobot;
+        fixed in v2.13.0 by "fix 21118").
+        """
         if project_id is not None:
             if project_id <= 0:
                 raise ValueError("project_id must be > 0")
             q = build_q("robot", {"Level": "project", "ProjectID": project_id})
         else:
             q = build_q("robot", {"Level": "system"})
-        return (yield from paged_models(t.Robot, Req("GET", "/robots", q_params(q, None))))
+        robots = yield from paged_models(t.Robot, Req("GET", "/robots", q_params(q, None)))
+        if project_id is not None:
+            return [r for r in robots if r.level == "project"]
+        return [r for r in robots if r.level == "system"]
 
     @endpoint
     def get_robot(self, robot_id: int) -> Op[t.Robot]:
@@ -129,13 +168,14 @@ class AccessEndpoints(EndpointBase):
         level: str = "system",
         duration: int = -1,
         description: str = "",
-        disable: bool = False,
-        secret: str | None = None,
     ) -> Op[t.RobotCreated]:
         """POST /robots → RobotCreated (the secret is only ever returned here and on refresh).
 
         ``permissions``: ``[{"kind": "project", "namespace": "*", "access": [{"resource": "repository",
         "action": "pull"}]}]``. A project-level robot takes exactly one permission entry.
+        Harbor always generates the secret and creates the robot enabled: it ignores a body's
+        ``secret`` and ``disable`` (handler/robot.go CreateRobot), so neither is offered here; set a
+        chosen secret with :meth:`refresh_robot_secret`, disable with an update.
         """
         if level not in ("system", "project"):
             raise ValueError("level must be 'system' or 'project'")
@@ -146,12 +186,9 @@ class AccessEndpoints(EndpointBase):
             "level": level,
             "duration": duration,
             "description": description,
-            "disable": disable,
             "permissions": [dict(p) for p in permissions],
         }
-        if secret:
-            body["secret"] = secret
-        resp = yield Req("POST", "/robots", json=body, secrets=(secret,) if secret else ())
+        resp = yield Req("POST", "/robots", json=body)
         return parse_model(t.RobotCreated, resp.json(), resp)
 
     @endpoint
@@ -161,7 +198,11 @@ class AccessEndpoints(EndpointBase):
 
     @endpoint
     def refresh_robot_secret(self, robot_id: int, secret: str | None = None) -> Op[str]:
-        """PATCH /robots/{id}: no secret → Harbor generates one. Returns the new secret."""
+        """PATCH /robots/{id}: no secret → Harbor generates and returns one. Returns the new secret.
+
+        With a caller-given secret Harbor answers ``{"secret": ""}`` (handler/robot.go RefreshSec),
+        so the given secret is what is returned.
+        """
         if secret is not None and not (8 <= len(secret) <= 128):
             raise ValueError("robot secret must be 8-128 characters with upper, lower case and a digit")
         resp = yield Req(

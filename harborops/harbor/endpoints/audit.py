@@ -24,6 +24,17 @@ from harborops.harbor.query import Range, build_q, build_sort
 AuditSource = Literal["audit-logs", "auditlog-exts"]
 SCHEDULE_TYPES = frozenset({"Hourly", "Daily", "Weekly", "Custom", "Manual", "None"})
 DEFAULT_PURGE_EVENTS = ("create_artifact", "delete_artifact", "pull_artifact")
+# What a purge can name. v2.13+: src/pkg/auditext/model/model.go EventTypes (v2.13.0 ... v2.15.2) plus "other"
+# (= EventTypes[3:]); Harbor drops anything else silently and compares the tokens as given with
+# lower(operation || '_' || resource_type) (src/pkg/auditext/dao/dao.go permitEventTypes), so they are sent
+# lower-case. <= v2.12: only operations (src/pkg/audit/dao/dao.go allowedMaps) - per operation, not per
+# resource type: "create" also purges create_project, create_tag, ... rows.
+PURGE_EVENT_TYPES = frozenset(
+    {"create_artifact", "delete_artifact", "pull_artifact", "create_project", "delete_project",
+     "delete_repository", "login_user", "logout_user", "create_user", "delete_user", "update_user",
+     "create_robot", "delete_robot", "update_configuration", "other"}
+)  # fmt: skip
+PURGE_OPERATIONS = ("create", "delete", "pull")
 
 
 def check_cron(schedule_type: str, cron: str | None) -> None:
@@ -108,13 +119,20 @@ class AuditEndpoints(EndpointBase):
         if not 0 < retention_hours <= 240000:
             raise ValueError("audit_retention_hour must be 1..240000")
         key = caps.purge_event_key or "include_event_types"
+        wanted = [ev.strip().lower() for ev in event_types]
         if caps.purge_include_event_types:
-            value = ",".join(event_types)
+            unknown = [ev for ev in wanted if ev not in PURGE_EVENT_TYPES]
+            if unknown:
+                known = ", ".join(sorted(PURGE_EVENT_TYPES))
+                raise ValueError(f"Harbor would ignore purge event types {unknown} (known: {known})")
+            value = ",".join(wanted)
         else:
             # <= v2.12 speaks operations (create,delete,pull), not <operation>_<resource> event types.
             ops: list[str] = []
-            for ev in event_types:
+            for ev in wanted:
                 op = ev.split("_", 1)[0]
+                if op not in PURGE_OPERATIONS:
+                    raise ValueError(f"before Harbor 2.13 a purge can only name {PURGE_OPERATIONS}, not {ev!r}")
                 if op not in ops:
                     ops.append(op)
             value = ",".join(ops)
@@ -164,7 +182,7 @@ class AuditEndpoints(EndpointBase):
     def list_purge_history(self, *, limit: int | None = None) -> Op[list[t.ExecHistory]]:
         caps = yield from caps_op(self)
         caps.require("purge_audit")
-        req = Req("GET", "/system/purgeaudit", q_params(None, build_sort("purge", "-creation_time")))
+        req = Req("GET", "/system/purgeaudit", q_params(None, build_sort("purge", "-start_time")))
         return (yield from paged_models(t.ExecHistory, req, limit=limit))
 
     @endpoint

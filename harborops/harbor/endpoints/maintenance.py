@@ -26,8 +26,9 @@ def gc_parameters(
     params: dict[str, object] = {"delete_untagged": delete_untagged, "dry_run": dry_run}
     if workers is not None:
         caps.require("gc_workers", "GC parameter workers")
-        if not 1 <= workers <= 10:
-            raise ValueError("GC workers must be 1..10")
+        most = 10 if caps.gc_workers_max_10 else 5
+        if not 1 <= workers <= most:
+            raise ValueError(f"GC workers must be 1..{most} on Harbor {caps.version}")
         params["workers"] = workers
     if delete_tag is not None:
         caps.require("gc_delete_tag", "GC parameter delete_tag")
@@ -54,7 +55,11 @@ class MaintenanceEndpoints(EndpointBase):
         workers: int | None = None,
         delete_tag: bool | None = None,
     ) -> Op[None]:
-        """Create (POST) or replace (PUT) the GC schedule; type ``None`` removes it."""
+        """Set (create or replace) the GC schedule; type ``None`` removes it.
+
+        One POST does both: Harbor's POST and PUT run the same kick, which deletes any existing
+        schedule before creating the new one (handler/gc.go updateSchedule, v2.3-v2.15).
+        """
         if schedule_type == "Manual":
             raise ValueError("use run_gc() for a manual GC")
         caps = yield from caps_op(self)
@@ -62,10 +67,7 @@ class MaintenanceEndpoints(EndpointBase):
             caps, delete_untagged=delete_untagged, dry_run=dry_run, workers=workers, delete_tag=delete_tag
         )
         body = schedule_body(schedule_type, cron, params)
-        current = yield Req("GET", "/system/gc/schedule")
-        existing = current.json()
-        has = bool(existing) and (existing.get("schedule") or {}).get("type") not in (None, "None")
-        yield Req("PUT" if has else "POST", "/system/gc/schedule", json=body)
+        yield Req("POST", "/system/gc/schedule", json=body)
         return None
 
     @endpoint
@@ -88,7 +90,7 @@ class MaintenanceEndpoints(EndpointBase):
     @endpoint
     def list_gc_history(self, *, limit: int | None = None) -> Op[list[t.ExecHistory]]:
         """Newest first. ``job_parameters`` is parsed and stripped of redis_url_reg."""
-        req = Req("GET", "/system/gc", q_params(None, build_sort("gc", "-creation_time")))
+        req = Req("GET", "/system/gc", q_params(None, build_sort("gc", "-start_time")))
         return (yield from paged_models(t.ExecHistory, req, limit=limit))
 
     @endpoint

@@ -10,7 +10,7 @@ from harborops.harbor_sim import spec
 from harborops.harbor_sim.auth import require_project, require_system
 from harborops.harbor_sim.clock import iso
 from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, conflict, lookup, not_found
-from harborops.harbor_sim.query import filter_rows, parse_q, parse_sort, sort_rows
+from harborops.harbor_sim.query import REPOSITORY_FIELDS, REPOSITORY_SHOWN, filter_rows, parse_q, query_rows
 from harborops.harbor_sim.routes import Ctx, RouteSet, created, empty, ok, paged
 from harborops.harbor_sim.routes.projects import get_project, visible_projects
 from harborops.harbor_sim.state import Artifact, Project, Repository, Tag, digest_for
@@ -57,7 +57,14 @@ def push_artifact(
                 other.tags = [t for t in other.tags if t.name != tag]
             art.tags.append(Tag(store.ids.next("tag"), tag, art.id, r.id, now))
         r.update_time = now
-        inst.record(who, "create", "artifact", f"{full}:{tag}" if tag else f"{full}@{digest}", project=project)
+        inst.record(  # topic.go PushArtifactEvent.ResolveToAuditLog: op_desc always names the digest
+            who,
+            "create",
+            "artifact",
+            f"{full}:{tag}" if tag else f"{full}@{digest}",
+            project=project,
+            description=f"push artifact: {full}@{digest}",
+        )
         return art
 
 
@@ -131,13 +138,11 @@ def _discard(ctx: Ctx, a: Artifact) -> None:
     store.garbage_blobs += 2  # config + one layer: enough for GC's "N blobs and M manifests"
 
 
-REPO_KEYS = ("name", "id", "project_id", "creation_time", "update_time", "pull_count")
-
-
 def _repo_listing(ctx: Ctx, repos: list[Repository]) -> SimResponse:
     rows = [{**render_repo(r), "_r": r} for r in repos]
-    rows = filter_rows(rows, parse_q(ctx.query.get("q")), REPO_KEYS)
-    rows = sort_rows(rows, parse_sort(ctx.query.get("sort"), REPO_KEYS) or [("creation_time", True)])
+    # RepoRecord columns (repository_id, not id); default sort CreationTime desc, RepositoryID desc
+    default = [("creation_time", True), ("id", True)]
+    rows = query_rows(rows, ctx.query.get("q"), ctx.query.get("sort"), REPOSITORY_FIELDS, REPOSITORY_SHOWN, default)
     return paged(ctx, [{k: v for k, v in r.items() if k != "_r"} for r in rows])
 
 
@@ -221,8 +226,8 @@ def delete_artifact(ctx: Ctx) -> SimResponse:
     art = _artifact(ctx, repo)
     del repo.artifacts[art.id]
     _discard(ctx, art)
-    res = f"{repo.name}:{art.tags[0].name}" if art.tags else f"{repo.name}@{art.digest}"
-    ctx.inst.record(ctx.who.name, "delete", "artifact", res, project=proj.name)
+    res = f"{repo.name}@{art.digest}"  # topic.go DeleteArtifactEvent.ResolveToAuditLog: always by digest
+    ctx.inst.record(ctx.who.name, "delete", "artifact", res, project=proj.name, description=f"delete artifact: {res}")
     return empty()
 
 

@@ -1,44 +1,35 @@
-"""/audit-logs, /auditlog-exts (2.13+), /auditlog-exts/events and the per-project variants."""
+"""/audit-logs, /auditlog-exts (2.13+), /auditlog-exts/events and the per-project variants.
+
+src/server/v2.0/handler/auditlog.go (ListAuditLogs, ListAuditLogExts, ListAuditLogEventTypes) and
+src/server/v2.0/handler/project.go (GetLogs, GetLogExts).
+"""
 
 from __future__ import annotations
 
-from harborops.harbor_sim.audit import POSITIONAL, AuditTable, render
-from harborops.harbor_sim.auth import can_project, require_auth, require_project, robot_allows
-from harborops.harbor_sim.http import SimResponse
-from harborops.harbor_sim.query import Cond, parse_q, parse_sort
+from harborops.harbor_sim.audit import POSITIONAL, AuditTable, ext_event_types, render
+from harborops.harbor_sim.auth import (
+    can_project,
+    project_roles,
+    require_auth,
+    require_project,
+    require_system,
+    robot_allows,
+)
+from harborops.harbor_sim.http import HarborError, SimResponse
+from harborops.harbor_sim.query import Cond, model_conds, model_sort
 from harborops.harbor_sim.routes import Ctx, RouteSet, listing, ok
-from harborops.harbor_sim.routes.projects import get_project
+from harborops.harbor_sim.state import Project
 
 routes = RouteSet()
-EVENT_TYPES = (
-    "create_artifact",
-    "delete_artifact",
-    "pull_artifact",
-    "create_project",
-    "delete_project",
-    "delete_repository",
-    "login_user",
-    "logout_user",
-    "create_user",
-    "delete_user",
-    "update_user",
-    "create_robot",
-    "delete_robot",
-    "update_configuration",
-    "create_member",
-    "delete_member",
-    "update_member",
-    "update_project",
-    "other",
-)
 
 
 def _query(ctx: Ctx, table: AuditTable, projects: list[str] | None) -> SimResponse:
-    keys = table.filter_keys
-    conds = [c for c in parse_q(ctx.query.get("q")) if c.key in keys]
+    # Keys Harbor's ORM does not know are ignored (src/lib/orm/query.go setFilters / setSorts).
+    # A handler that scopes by project overwrites query.Keywords["ProjectID"] (auditlog.go, project.go).
+    conds = model_conds(ctx.query.get("q"), table.fields, replaced=("ProjectID",) if projects is not None else ())
     if projects is not None:
         conds.append(Cond("_project", "or", tuple(projects)))
-    order = parse_sort(ctx.query.get("sort"), keys)
+    order = model_sort(ctx.query.get("sort"), table.fields)
     if order and order[0][0] not in POSITIONAL and len(order) > 1:
         order = order[:1]
     page = ctx.page()
@@ -47,12 +38,24 @@ def _query(ctx: Ctx, table: AuditTable, projects: list[str] | None) -> SimRespon
 
 
 def _scope(ctx: Ctx) -> list[str] | None:
-    """None = everything (sysadmin / robot with audit-log:list); else project names the caller may read."""
+    """None = everything (system access to audit-log list); else the projects whose logs the caller reads.
+
+    auditlog.go: without RequireSystemAccess(list, audit-log) the rows are limited to projects the
+    caller is a *member* of (directly or by group) with list-log permission - and only a local user's
+    security context gets that list: a robot without the system permission sees nothing.
+    """
     who = ctx.who
     require_auth(who)
     if who.sysadmin or (who.robot is not None and robot_allows(who.robot, "audit-log", "list", None)):
         return None
-    return [p.name for p in ctx.inst.store.projects.values() if can_project(ctx.inst, who, p, "log", "list")]
+    if who.user is None:
+        return []
+    inst = ctx.inst
+    return [
+        p.name
+        for p in inst.store.projects.values()
+        if project_roles(inst, who, p) and can_project(inst, who, p, "log", "list")
+    ]
 
 
 @routes.get("/audit-logs")
@@ -67,19 +70,30 @@ def audit_log_exts(ctx: Ctx) -> SimResponse:
 
 @routes.get("/auditlog-exts/events", feature="audit_log_ext")
 def event_types(ctx: Ctx) -> SimResponse:
-    require_auth(ctx.who)
-    return ok([{"event_type": e} for e in EVENT_TYPES])
+    """auditlog.go ListAuditLogEventTypes: RequireSystemAccess(list, audit-log), then model.EventTypes."""
+    require_system(ctx.who, "audit-log", "list")
+    return ok([{"event_type": e} for e in ext_event_types(ctx.inst.behaviour)])
+
+
+def _log_project(ctx: Ctx) -> Project:
+    """project.go GetLogs / GetLogExts: RequireProjectAccess(list, log) first, then GetByName - no
+    separate project-read check (a robot with only log:list may read the project's logs)."""
+    name = ctx.params["project_name"]
+    proj = ctx.inst.store.project_by_name(name)
+    if proj is None:
+        if not ctx.who.sysadmin:  # the RBAC evaluator finds no project and grants nothing
+            require_auth(ctx.who)
+            raise HarborError(403, "FORBIDDEN")
+        raise HarborError(404, f"project {name} not found", "NOT_FOUND")
+    require_project(ctx.inst, ctx.who, proj, "log", "list")
+    return proj
 
 
 @routes.get("/projects/{project_name}/logs")
 def project_logs(ctx: Ctx) -> SimResponse:
-    proj = get_project(ctx, key="project_name")
-    require_project(ctx.inst, ctx.who, proj, "log", "list")
-    return _query(ctx, ctx.inst.audit_legacy, [proj.name])
+    return _query(ctx, ctx.inst.audit_legacy, [_log_project(ctx).name])
 
 
 @routes.get("/projects/{project_name}/auditlog-exts", feature="audit_log_ext")
 def project_log_exts(ctx: Ctx) -> SimResponse:
-    proj = get_project(ctx, key="project_name")
-    require_project(ctx.inst, ctx.who, proj, "log", "list")
-    return _query(ctx, ctx.inst.audit_ext, [proj.name])
+    return _query(ctx, ctx.inst.audit_ext, [_log_project(ctx).name])

@@ -10,7 +10,7 @@ from harborops.harbor_sim.auth import require_system
 from harborops.harbor_sim.clock import iso
 from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, lookup
 from harborops.harbor_sim.jobs import AdminJob, check_cron
-from harborops.harbor_sim.query import filter_rows, parse_q, parse_sort, sort_rows
+from harborops.harbor_sim.query import EXECUTION_FIELDS, query_rows
 from harborops.harbor_sim.routes import Ctx, RouteSet, empty, ok, paged, text
 
 routes = RouteSet()
@@ -27,8 +27,14 @@ def _gc_params(ctx: Ctx, raw: dict[str, Any]) -> dict[str, Any]:
     }
     if beh.gc_workers:
         workers = raw.get("workers", 1)
-        if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 10:
-            raise bad_request(f"workers should be integer and in range [1, 10], got {workers}")
+        if not isinstance(workers, int) or isinstance(workers, bool):
+            raise bad_request("workers should be integer format")
+        most = 10 if beh.gc_workers_max_10 else 5  # handler/gc.go validateWorkers: <= 5 until 2.12, <= 10 from 2.13
+        if not 1 <= workers <= most:
+            raise bad_request(
+                f"Error: Invalid number of workers:{workers}. "
+                f"Workers must be greater than 0 and less than or equal to {most}."
+            )
         params["workers"] = workers
     if beh.gc_delete_tag:
         params["delete_tag"] = bool(raw.get("delete_tag", False))
@@ -36,14 +42,28 @@ def _gc_params(ctx: Ctx, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _purge_params(ctx: Ctx, raw: dict[str, Any]) -> dict[str, Any]:
+    """src/server/v2.0/handler/purge.go verifyCreateRequest / verifyUpdateRequest + kick (v2.6.0 ... v2.15.2):
+    the keys must be present; audit_retention_hour must be an integer number <= 240000 (a non-number
+    counts as 0, which the job skips); the event list is kept only when it is a string; nothing more
+    is checked here (the job filters the list)."""
     key = ctx.inst.behaviour.purge_event_key or "include_operations"
-    hours = raw.get("audit_retention_hour")
-    if not isinstance(hours, int) or isinstance(hours, bool) or not 0 < hours <= 240000:
-        raise bad_request("audit_retention_hour should be an integer in (0, 240000]")
-    kinds = raw.get(key)
-    if not isinstance(kinds, str) or not kinds:
-        raise bad_request(f"{key} is required")
-    return {"audit_retention_hour": hours, key: kinds, "dry_run": bool(raw.get("dry_run", False))}
+    if not raw:
+        raise bad_request("schedule parameter cann't be empty")
+    if "audit_retention_hour" not in raw:
+        raise bad_request("audit_retention_hour should provide")
+    hours_raw = raw["audit_retention_hour"]
+    hours = 0
+    if isinstance(hours_raw, int | float) and not isinstance(hours_raw, bool):
+        if isinstance(hours_raw, float) and not hours_raw.is_integer():
+            raise bad_request("audit_retention_hour should be integer format")
+        hours = int(hours_raw)
+        if hours > 240000:
+            raise bad_request("audit_retention_hour should be less than 240000")
+    if key not in raw:
+        raise bad_request(f"{key} should provide")
+    kinds = raw[key] if isinstance(raw[key], str) else ""
+    dry_run = raw.get("dry_run") if isinstance(raw.get("dry_run"), bool) else False
+    return {"audit_retention_hour": hours, key: kinds, "dry_run": dry_run}
 
 
 def _kick(ctx: Ctx, kind: str, *, create: bool) -> SimResponse:
@@ -72,14 +92,14 @@ def _kick(ctx: Ctx, kind: str, *, create: bool) -> SimResponse:
         if not cron:
             raise bad_request("cron is required for a periodic schedule")
         check_cron(cron)
-        prev = jobs.schedules.get(kind)
-        if create and prev is not None:
-            raise HarborError(409, "fail to set schedule, schedule already exists")
+        # handler/gc.go updateSchedule: DeleteSchedule, then CreateSchedule -- POST and PUT alike
+        # replace any existing schedule (a new schedule row: new id, new creation time).
         jobs.schedules[kind] = {
+            "id": ctx.inst.store.ids.next("schedule"),
             "type": stype,
             "cron": cron,
             "params": params,
-            "created": prev["created"] if prev else ctx.now,
+            "created": ctx.now,
             "updated": ctx.now,
         }
     if not create:
@@ -96,8 +116,9 @@ def _render_schedule(ctx: Ctx, kind: str) -> SimResponse:
         sched["next_scheduled_time"] = iso(ctx.now + timedelta(hours=1))
     return ok(
         {
-            "id": 0,
-            "job_name": "GARBAGE_COLLECTION" if kind == "gc" else "PURGE_AUDIT_LOG",
+            # model/gc.go GCSchedule.ToSwagger and purge.go GetPurgeSchedule: the schedule's id, no job name
+            "id": s["id"],
+            "job_name": "",
             "job_kind": s["cron"],
             "job_parameters": json.dumps(s["params"], sort_keys=True),
             "schedule": sched,
@@ -117,9 +138,12 @@ def _job(ctx: Ctx, kind: str, key: str) -> AdminJob:
 def _history(ctx: Ctx, kind: str) -> SimResponse:
     require_system(ctx.who, KINDS[kind][0], "list")
     rows = [ctx.inst.jobs.render_admin(j) for j in ctx.inst.jobs.admin_jobs.values() if j.kind == kind]
-    keys = ("id", "job_status", "job_kind", "creation_time", "update_time")
-    rows = filter_rows(rows, parse_q(ctx.query.get("q")), keys)
-    return paged(ctx, sort_rows(rows, parse_sort(ctx.query.get("sort"), keys) or [("id", True)]))
+    # q / sort keys are task Execution columns (handler/gc.go GetGCHistory, purge.go ListPurgeHistory):
+    # status, trigger, start_time (shown as creation_time) - not the JSON names; default start_time desc.
+    shown = {"id": "id", "status": "job_status", "trigger": "job_kind", "start_time": "creation_time",
+             "update_time": "update_time"}  # fmt: skip
+    q, sort = ctx.query.get("q"), ctx.query.get("sort")
+    return paged(ctx, query_rows(rows, q, sort, EXECUTION_FIELDS, shown, [("id", True)]))
 
 
 # --- GC ------------------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def create_project(
     mid = inst.store.ids.next("member")
     inst.store.members[mid] = Member(mid, pid, 1, "u", owner.user_id)
     if audit:
-        inst.record(owner.username, "create", "project", name, project=name, description=f"create project {name}")
+        inst.record(owner.username, "create", "project", name, project=name)
     return proj
 
 
@@ -79,7 +79,16 @@ def _reachable(inst: HarborInstance, who: Principal, p: Project) -> bool:
 
 def get_project(ctx: Ctx, key: str = "project_name_or_id", action: str = "read") -> Project:
     raw = ctx.params[key]
-    proj = ctx.inst.store.project(raw, is_name=ctx.is_resource_name() or key == "project_name")
+    try:
+        proj = ctx.inst.store.project(raw, is_name=ctx.is_resource_name() or key == "project_name")
+    except HarborError:
+        # handler/base.go RequireProjectAccess runs before the lookup: for a missing project the RBAC
+        # evaluator (common/rbac/project/evaluator.go NewEvaluator) finds no project and grants
+        # nothing, so only a sysadmin (admin evaluator) reaches the 404; others get 401 / 403.
+        if not ctx.who.sysadmin:
+            require_auth(ctx.who)
+            raise HarborError(403, "FORBIDDEN") from None
+        raise
     if not can_project(ctx.inst, ctx.who, proj, "project", "read"):
         # private project, caller without access: Harbor answers 401/403 (never leaks data)
         require_auth(ctx.who)
@@ -161,9 +170,11 @@ def list_projects(ctx: Ctx) -> SimResponse:
 
 @routes.head("/projects")
 def head_project(ctx: Ctx) -> SimResponse:
+    """handler/project.go HeadProject: RequireAuthenticated (anonymous: 401), then 404 / 200 by name."""
     name = ctx.query.get("project_name")
-    if not name:
+    if not name:  # go-swagger validates the parameters before the handler runs
         raise HarborError(422, "validation failure list:\nproject_name in query is required")
+    require_auth(ctx.who)
     if ctx.inst.store.project_by_name(name) is None:
         raise not_found(f"project {name} not found")
     return empty()
@@ -208,7 +219,7 @@ def create(ctx: Ctx) -> SimResponse:
     )
     if who.user is None:  # robots are not members
         inst.store.members = {k: m for k, m in inst.store.members.items() if m.project_id != proj.project_id}
-    inst.record(who.name, "create", "project", name, project=name, description=f"create project {name}")
+    inst.record(who.name, "create", "project", name, project=name)
     by_name = ctx.req.header("x-resource-name-in-location").lower() == "true"
     return created(ctx, name if by_name else proj.project_id)
 
@@ -247,9 +258,7 @@ def delete(ctx: Ctx) -> SimResponse:
     store = ctx.inst.store
     del store.projects[proj.project_id]
     store.members = {k: m for k, m in store.members.items() if m.project_id != proj.project_id}
-    ctx.inst.record(
-        ctx.who.name, "delete", "project", proj.name, project=proj.name, description=f"delete project {proj.name}"
-    )
+    ctx.inst.record(ctx.who.name, "delete", "project", proj.name, project=proj.name, project_id=proj.project_id)
     return empty()
 
 

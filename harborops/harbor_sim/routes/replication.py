@@ -10,7 +10,16 @@ from harborops.harbor_sim.auth import require_system
 from harborops.harbor_sim.clock import iso
 from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, conflict, lookup, not_found
 from harborops.harbor_sim.jobs import ReplExecution, check_cron
-from harborops.harbor_sim.query import filter_rows, parse_q, parse_sort, sort_rows
+from harborops.harbor_sim.query import (
+    EXECUTION_FIELDS,
+    REGISTRY_FIELDS,
+    REGISTRY_SHOWN,
+    filter_rows,
+    parse_q,
+    parse_sort,
+    query_rows,
+    sort_rows,
+)
 from harborops.harbor_sim.routes import Ctx, RouteSet, created, empty, ok, paged, text
 from harborops.harbor_sim.state import Registry
 
@@ -78,12 +87,12 @@ def _registry(ctx: Ctx, raw: Any) -> Registry:
 @routes.get("/registries")
 def list_registries(ctx: Ctx) -> SimResponse:
     require_system(ctx.who, "registry", "list")
-    keys = ("id", "name", "url", "type", "creation_time", "update_time")
     rows = [render_registry(ctx, r) for r in ctx.inst.store.registries.values()]
     if name := ctx.query.get("name"):
         rows = [r for r in rows if name in r["name"]]
-    rows = filter_rows(rows, parse_q(ctx.query.get("q")), keys)
-    return paged(ctx, sort_rows(rows, parse_sort(ctx.query.get("sort"), keys) or [("id", False)]))
+    # src/pkg/reg/dao/model.go Registry columns (status is column health)
+    q, sort = ctx.query.get("q"), ctx.query.get("sort")
+    return paged(ctx, query_rows(rows, q, sort, REGISTRY_FIELDS, REGISTRY_SHOWN, [("id", False)]))
 
 
 def _check_registry_body(ctx: Ctx, body: dict[str, Any], current: Registry | None = None) -> None:
@@ -313,8 +322,10 @@ def list_executions(ctx: Ctx) -> SimResponse:
     for key in ("policy_id", "status", "trigger"):
         if want := ctx.query.get(key):
             rows = [r for r in rows if str(r[key]) == want]
-    keys = ("id", "policy_id", "status", "start_time", "end_time")
-    return paged(ctx, sort_rows(rows, parse_sort(ctx.query.get("sort"), keys) or [("id", True)]))
+    # sort keys are task Execution columns (vendor_id, not policy_id); q is not read (handler BuildQuery(nil))
+    shown = {"id": "id", "vendor_id": "policy_id", "status": "status", "trigger": "trigger",
+             "start_time": "start_time", "end_time": "end_time"}  # fmt: skip
+    return paged(ctx, query_rows(rows, None, ctx.query.get("sort"), EXECUTION_FIELDS, shown, [("id", True)]))
 
 
 @routes.post("/replication/executions")
@@ -348,7 +359,9 @@ def list_tasks(ctx: Ctx) -> SimResponse:
     ex = _execution(ctx)
     rows = []
     for t in ex.tasks:
-        end = ex.task_end(t, ctx.now)
+        end, start = ex.task_end(t, ctx.now), ex.task_start(t)
+        # handler/replication.go convertTask: start/end always set (Go's zero time until they happen);
+        # statuses Pending and Stopped pass through, Scheduled/Running answer InProgress.
         row = {
             "id": t.id,
             "execution_id": ex.id,
@@ -358,10 +371,9 @@ def list_tasks(ctx: Ctx) -> SimResponse:
             "resource_type": "image",
             "src_resource": t.src_resource,
             "dst_resource": t.dst_resource,
-            "start_time": iso(ex.start),
+            "start_time": iso(start) if start is not None else ZERO_TIME,
+            "end_time": iso(end) if end is not None else ZERO_TIME,
         }
-        if end is not None:
-            row["end_time"] = iso(end)
         rows.append(row)
     for key in ("status", "resource_type"):
         if want := ctx.query.get(key):

@@ -103,9 +103,9 @@ def make_robot(ctx: Ctx, body: dict[str, Any], level: str, project_id: int) -> R
     full = f"{prefix}{proj.name}+{name}" if level == "project" and proj else f"{prefix}{name}"
     if any(r.name == full for r in inst.store.robots.values()):
         raise conflict(f"robot account {full} already exists")
-    secret = body.get("secret") or new_secret()
-    if not password_ok(str(secret)):
-        raise bad_request("the secret must be 8-128 characters with at least one uppercase, lowercase and digit")
+    # handler/robot.go CreateRobot copies only name, description, duration (and permissions) into the
+    # new robot; controller/robot Create always generates the secret. A caller's secret / disable are ignored.
+    secret = new_secret()
     raw_duration = body.get("duration")
     duration = int(raw_duration) if raw_duration is not None else -1
     robot = Robot(
@@ -115,7 +115,7 @@ def make_robot(ctx: Ctx, body: dict[str, Any], level: str, project_id: int) -> R
         level,
         str(body.get("description") or ""),
         duration,
-        bool(body.get("disable")),
+        False,
         _expires(ctx, duration),
         list(body.get("permissions") or []),
         ctx.now,
@@ -123,7 +123,9 @@ def make_robot(ctx: Ctx, body: dict[str, Any], level: str, project_id: int) -> R
         project_id,
     )
     inst.store.robots[robot.id] = robot
-    inst.record(ctx.who.name, "create", "robot", full, project=proj.name if proj else None)
+    # topic.go CreateRobotEvent: resource is the stored name (no prefix); project_id 0 for system robots
+    stored = full[len(prefix) :]
+    inst.record(ctx.who.name, "create", "robot", stored, project=proj.name if proj else None, project_id=project_id)
     return robot
 
 
@@ -147,6 +149,8 @@ def list_robots(ctx: Ctx) -> SimResponse:
     require_auth(ctx.who)
     conds = {c.key: c.values[0] for c in parse_q(ctx.query.get("q")) if c.kind == "exact"}
     level = str(conds.get("Level", "system"))
+    if level not in ("system", "project"):
+        raise bad_request("bad request error level input")
     robots = sorted(ctx.inst.store.robots.values(), key=lambda r: r.id)
     if level == "project":
         pid = conds.get("ProjectID")
@@ -161,7 +165,10 @@ def list_robots(ctx: Ctx) -> SimResponse:
     else:
         if not ctx.who.sysadmin:
             raise forbidden()
-        robots = [r for r in robots if r.level == "system"]
+        # handler/robot.go ListRobot: ProjectID=0 (system robots only) is set when q has no Level and,
+        # from 2.13 (fix 21118), for Level=system too; before that Level=system filtered nothing.
+        if "Level" not in conds or ctx.inst.behaviour.robot_level_system_filter:
+            robots = [r for r in robots if r.level == "system"]
     if isinstance(conds.get("name"), str):
         robots = [r for r in robots if str(conds["name"]) in r.name]
     return paged(ctx, [render_robot(ctx, r) for r in robots])
@@ -215,10 +222,15 @@ def refresh_secret(ctx: Ctx) -> SimResponse:
     _may_manage(ctx, r, r.project_id, "create")
     given = str(ctx.body_obj().get("secret") or "")
     if given and not password_ok(given):
-        raise bad_request("the secret must be 8-128 characters with at least one uppercase, lowercase and digit")
+        raise bad_request(
+            "the secret must be 8-128, inclusively, characters long with at least 1 uppercase letter, "
+            "1 lowercase letter and 1 number"
+        )
+    # handler/robot.go RefreshSec: a caller-given secret is stored and answered as "" (RobotSec.Secret
+    # stays empty); only a generated secret is returned.
     r.secret = given or new_secret()
     r.update_time = ctx.now
-    return ok({"secret": r.secret})
+    return ok({"secret": "" if given else r.secret})
 
 
 @routes.delete("/robots/{robot_id}")
@@ -226,7 +238,12 @@ def delete_robot(ctx: Ctx) -> SimResponse:
     r = _robot(ctx)
     _may_manage(ctx, r, r.project_id, "delete")
     del ctx.inst.store.robots[r.id]
-    ctx.inst.record(ctx.who.name, "delete", "robot", r.name)
+    prefix = str(ctx.inst.config["robot_name_prefix"])
+    stored = r.name[len(prefix) :] if r.name.startswith(prefix) else r.name
+    owner = ctx.inst.store.projects.get(r.project_id)
+    ctx.inst.record(
+        ctx.who.name, "delete", "robot", stored, project=owner.name if owner else None, project_id=r.project_id
+    )
     return empty()
 
 

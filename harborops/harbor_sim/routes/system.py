@@ -6,10 +6,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 from harborops.harbor_sim import spec
+from harborops.harbor_sim.audit import config_description
 from harborops.harbor_sim.auth import require_auth, require_sysadmin, require_system
 from harborops.harbor_sim.clock import iso
 from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, lookup, not_found
-from harborops.harbor_sim.jobs import QUEUE_TYPES
 from harborops.harbor_sim.routes import Ctx, RouteSet, empty, ok, paged, text
 from harborops.harbor_sim.routes.projects import visible_projects
 
@@ -98,20 +98,37 @@ def getcert(ctx: Ctx) -> SimResponse:
 
 @routes.get("/statistics")
 def statistics(ctx: Ctx) -> SimResponse:
+    """handler/statistic.go GetStatistic (same from 2.3 to 2.15).
+
+    Public counts cover every public project. A sysadmin gets the totals (private = total - public)
+    and the blob table's size, which keeps deleted artifacts' blobs until GC removes them. Anyone
+    else gets the private projects they are a member of -- only a local user: a robot's security
+    context is not ``local.SecurityContext``, so a robot always sees 0 private projects.
+    """
     require_auth(ctx.who)
     store = ctx.inst.store
-    projects = visible_projects(ctx)
-    repos = {p.project_id: len(store.project_repos(p.project_id)) for p in projects}
+    public = [p for p in store.projects.values() if p.public]
+    public_repos = sum(len(store.project_repos(p.project_id)) for p in public)
     out: dict[str, Any] = {
-        "private_project_count": sum(1 for p in projects if not p.public),
-        "public_project_count": sum(1 for p in projects if p.public),
-        "private_repo_count": sum(n for p in projects if not p.public for n in [repos[p.project_id]]),
-        "public_repo_count": sum(n for p in projects if p.public for n in [repos[p.project_id]]),
+        "private_project_count": 0,
+        "private_repo_count": 0,
+        "public_project_count": len(public),
+        "public_repo_count": public_repos,
+        # x-omitempty: false -- a non-admin gets the totals as 0
+        "total_project_count": 0,
+        "total_repo_count": 0,
+        "total_storage_consumption": 0,
     }
     if ctx.who.sysadmin:
         out["total_project_count"] = len(store.projects)
+        out["private_project_count"] = len(store.projects) - len(public)
         out["total_repo_count"] = len(store.repositories)
-        out["total_storage_consumption"] = store.live_bytes()
+        out["private_repo_count"] = len(store.repositories) - public_repos
+        out["total_storage_consumption"] = store.live_bytes() + store.garbage_bytes
+    else:
+        mine = [] if ctx.who.user is None else [p for p in visible_projects(ctx) if not p.public]
+        out["private_project_count"] = len(mine)
+        out["private_repo_count"] = sum(len(store.project_repos(p.project_id)) for p in mine)
     return ok(out)
 
 
@@ -119,37 +136,58 @@ def statistics(ctx: Ctx) -> SimResponse:
 ITEM_TYPES = {"StringConfigItem": str, "BoolConfigItem": bool, "IntegerConfigItem": int}
 
 
+def _read_only_for_all(inst: Any) -> bool:
+    """controller/config readOnlyForAll: set when CONFIG_OVERWRITE_JSON configured the instance at start.
+
+    ``inst.pinned_config`` holds the keys that env variable set; Harbor then makes *every* key
+    read-only (there is no per-key pinning).
+    """
+    return bool(inst.pinned_config)
+
+
+def _auth_mode_can_be_modified(inst: Any) -> bool:
+    """controller/config authModeCanBeModified: no user besides admin (user_id 1; deleted users excluded)."""
+    return not any(uid != 1 for uid in inst.store.users)
+
+
 @routes.get("/configurations")
 def get_config(ctx: Ctx) -> SimResponse:
+    """controller/config ConvertForGet: every key ``editable: !readOnlyForAll``; auth_mode also needs no users."""
     require_sysadmin(ctx.who)
     inst = ctx.inst
+    editable = not _read_only_for_all(inst)
     out: dict[str, Any] = {}
     for key, schema in spec.definition_keys(inst.spec_name, "ConfigurationsResponse").items():
         ref = str(schema.get("$ref", "")).rsplit("/", 1)[-1]
         if key in SECRETS or ref not in ITEM_TYPES or key not in inst.config:
             continue
-        out[key] = {"value": inst.config[key], "editable": key not in inst.pinned_config}
+        out[key] = {"value": inst.config[key], "editable": editable}
+    if "auth_mode" in out:
+        out["auth_mode"]["editable"] = editable and _auth_mode_can_be_modified(inst)
     return ok(out)
 
 
 @routes.put("/configurations")
 def put_config(ctx: Ctx) -> SimResponse:
+    """handler/config.go UpdateConfigurations: the body decodes into models.Configurations, so keys
+    the version's swagger does not define are dropped without an error."""
     require_sysadmin(ctx.who)
     inst = ctx.inst
     body = ctx.body_obj()
     schema = spec.definition_keys(inst.spec_name, "Configurations")
     types = {"string": str, "boolean": bool, "integer": int}
     new = dict(inst.config)
-    for key, value in body.items():
-        if key not in schema:
-            raise bad_request(f"invalid configuration key: {key}")
+    known = {k: v for k, v in body.items() if k in schema}
+    for key, value in known.items():
         want = types.get(schema[key].get("type", "string"), str)
         if not isinstance(value, want) or (want is int and isinstance(value, bool)):
             raise bad_request(f"invalid value type for {key}: {value!r}")
-        if key in inst.pinned_config:
-            raise HarborError(403, f"the configuration item {key} is not editable")
-        new[key] = value
-    if new["auth_mode"] != inst.config["auth_mode"] and len(inst.store.users) > 1:
+    if _read_only_for_all(inst):
+        raise HarborError(
+            403, "current config is init by env variable: CONFIG_OVERWRITE_JSON, it cannot be updated"
+        )
+    new.update(known)
+    if new["auth_mode"] != inst.config["auth_mode"] and not _auth_mode_can_be_modified(inst):
         raise bad_request("the auth mode cannot be modified as new users have been inserted into database")
     endpoint = str(new.get("audit_log_forward_endpoint") or "")
     if endpoint != inst.config.get("audit_log_forward_endpoint") and endpoint and ":" not in endpoint:
@@ -162,7 +200,7 @@ def put_config(ctx: Ctx) -> SimResponse:
         "update",
         "configuration",
         "configuration",
-        description="update configuration: " + ",".join(sorted(body)),
+        description=config_description(inst.behaviour, ctx.req.body.decode("utf-8", "replace")),
     )
     return empty()
 
@@ -200,7 +238,10 @@ def workers(ctx: Ctx) -> SimResponse:
         if i < len(running):
             job = running[i]
             w.update(
-                job_name=job.queue, job_id=str(job.id), start_at=iso(job.start or job.created), checkin_at=iso(ctx.now)
+                job_name=ctx.inst.jobs.queue_of(job),
+                job_id=str(job.id),
+                start_at=iso(job.start or job.created),
+                checkin_at=iso(ctx.now),
             )
         out.append(w)
     return ok(out)
@@ -211,7 +252,9 @@ def queues(ctx: Ctx) -> SimResponse:
     require_system(ctx.who, "jobservice-monitor", "list")
     jobs = ctx.inst.jobs
     counts = jobs.queue_counts()
-    return ok([{"job_type": t, "count": counts[t], "latency": 0, "paused": t in jobs.paused} for t in QUEUE_TYPES])
+    return ok(
+        [{"job_type": t, "count": counts[t], "latency": 0, "paused": t in jobs.paused} for t in jobs.queue_types()]
+    )
 
 
 @routes.put("/jobservice/queues/{job_type}")
@@ -221,7 +264,7 @@ def queue_action(ctx: Ctx) -> SimResponse:
     action = str(ctx.body_obj().get("action", ""))
     if action not in ("stop", "pause", "resume"):
         raise HarborError(422, f"invalid action: {action}")
-    if job_type != "all" and job_type not in QUEUE_TYPES:
+    if job_type != "all" and job_type not in ctx.inst.jobs.queue_types():
         raise not_found(f"job type {job_type} not found")
     ctx.inst.jobs.queue_action(job_type, action)
     return empty()
@@ -247,8 +290,8 @@ def schedules(ctx: Ctx) -> SimResponse:
     require_system(ctx.who, "jobservice-monitor", "list")
     vendor = {"gc": "GARBAGE_COLLECTION", "purge": "PURGE_AUDIT_LOG"}
     rows = [
-        {"id": i + 1, "vendor_type": vendor[k], "vendor_id": 0, "cron": s["cron"], "update_time": iso(s["updated"])}
-        for i, (k, s) in enumerate(sorted(ctx.inst.jobs.schedules.items()))
+        {"id": s["id"], "vendor_type": vendor[k], "vendor_id": 0, "cron": s["cron"], "update_time": iso(s["updated"])}
+        for k, s in sorted(ctx.inst.jobs.schedules.items())
     ]
     return paged(ctx, rows)
 
