@@ -42,6 +42,15 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
                      "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _patient_expectations() -> None:
+    """Playwright's expect() waits 5 s by default; on a loaded two-core machine a page's htmx round trip can
+    take longer. Waiting longer costs nothing when the page is right, and no browser test measures time."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+
+
 @pytest.fixture(autouse=True)
 def _harbor_contract(request: pytest.FixtureRequest) -> Iterator[None]:
     """For the whole suite: every Harbor client any code builds talks through the contract checker,
