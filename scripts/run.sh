@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The run command: web (gunicorn + whitenoise), a Celery worker and beat on the embedded defaults
+# The run command: web (gunicorn + whitenoise), a Celery worker per queue and beat on the embedded defaults
 # (SQLite + filesystem broker under ./data) unless DATABASE_URL / CELERY_BROKER_URL say otherwise.
-# Ctrl-C stops all three. HARBOROPS_DEMO=1 also serves a demo fleet of simulated Harbors.
+# Ctrl-C stops them all. HARBOROPS_DEMO=1 also serves a demo fleet of simulated Harbors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # python-ldap (LDAP login) has no wheel: it builds against these headers.
@@ -22,7 +22,7 @@ $py manage.py collectstatic --noinput -v0
 pids=()
 stop() {
   trap - INT TERM EXIT
-  echo; echo "stopping harborops (web, worker, beat)..."
+  echo; echo "stopping harborops (web, workers, beat)..."
   kill "${pids[@]}" 2>/dev/null || true
   wait || true
   exit "${1:-0}"
@@ -30,8 +30,11 @@ stop() {
 trap 'stop 0' INT TERM
 trap 'stop 1' EXIT
 .venv/bin/gunicorn harborops.wsgi -c harborops/gunicorn_conf.py --bind "$host:$port" & pids+=($!)
-.venv/bin/celery -A harborops worker -Q periodic,jobs -n "embedded@%h" \
-  --concurrency "${HARBOROPS_WORKER_CONCURRENCY:-2}" -l "${HARBOROPS_LOG_LEVEL:-INFO}" & pids+=($!)
+# One worker per queue: long jobs (installs, GC, applies, backfills) never hold up the sweep or the reaper.
+.venv/bin/celery -A harborops worker -Q periodic -n "periodic@%h" \
+  --concurrency "${HARBOROPS_PERIODIC_CONCURRENCY:-2}" -l "${HARBOROPS_LOG_LEVEL:-INFO}" & pids+=($!)
+.venv/bin/celery -A harborops worker -Q jobs -n "jobs@%h" \
+  --concurrency "${HARBOROPS_JOBS_CONCURRENCY:-2}" -l "${HARBOROPS_LOG_LEVEL:-INFO}" & pids+=($!)
 .venv/bin/celery -A harborops beat -l "${HARBOROPS_LOG_LEVEL:-INFO}" & pids+=($!)
 if [ "${HARBOROPS_DEMO:-0}" = "1" ]; then
   # A dozen simulated Harbors, registered in this dashboard (manage.py demo; `make demo` runs it alone).
@@ -39,7 +42,7 @@ if [ "${HARBOROPS_DEMO:-0}" = "1" ]; then
 fi
 sleep 1
 echo
-echo "  harborops is running at http://$host:$port/   (web, worker and beat; Ctrl-C stops all three)"
+echo "  harborops is running at http://$host:$port/   (web, two workers and beat; Ctrl-C stops them all)"
 echo
 wait -n "${pids[@]}" || true
 echo "a harborops process exited on its own; stopping the others" >&2

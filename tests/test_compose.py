@@ -33,10 +33,12 @@ def test_the_compose_file_is_valid_and_complete():
     assert result.returncode == 0, result.stderr
     config = yaml.safe_load(result.stdout)
     services = config["services"]
-    assert set(services) == {"web", "worker", "beat", "postgres", "redis"}
+    assert set(services) == {"web", "worker-periodic", "worker-jobs", "beat", "postgres", "redis"}
     for name, service in services.items():
         assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
-    for name in ("web", "worker", "beat"):
+    assert "-Q" in services["worker-periodic"]["command"] and "periodic" in services["worker-periodic"]["command"]
+    assert services["worker-jobs"]["command"][services["worker-jobs"]["command"].index("-Q") + 1] == "jobs"
+    for name in ("web", "worker-periodic", "worker-jobs", "beat"):
         env = services[name]["environment"]
         assert env["DATABASE_URL"] == "postgres://harborops:pg-pass@postgres:5432/harborops"
         assert env["CELERY_BROKER_URL"] == "redis://redis:6379/0"

@@ -1,4 +1,4 @@
-"""The README's run command starts web, worker and beat on the embedded defaults; Ctrl-C stops all."""
+"""The README's run command starts web, a worker per queue and beat on the embedded defaults; Ctrl-C stops all."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _answers(web: httpx.Client, path: str) -> bool:
         return False
 
 
-def test_the_run_command_serves_login_with_worker_and_beat_and_stops_on_ctrl_c(tmp_path: Path):
+def test_the_run_command_serves_login_with_workers_and_beat_and_stops_on_ctrl_c(tmp_path: Path):
     port = free_port()
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "HARBOROPS_ADMIN_PASSWORD", "DJANGO_SETTINGS_MODULE"}}
@@ -65,10 +65,14 @@ def test_the_run_command_serves_login_with_worker_and_beat_and_stops_on_ctrl_c(t
             assert health["database"]["vendor"] == "sqlite" and health["broker"]["transport"] == "filesystem"
             assert health["status"] == "ok"
 
-        # Worker: answers a ping over the brokerless transport.
-        ping = subprocess.run([str(VENV_BIN / "celery"), "-A", "harborops", "inspect", "ping", "--timeout", "5"],
-                              cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
-        assert "pong" in ping.stdout, ping.stdout + ping.stderr
+        # Workers: one per queue, both answer a ping over the brokerless transport.
+        def both_workers_answer() -> str:
+            ping = subprocess.run([str(VENV_BIN / "celery"), "-A", "harborops", "inspect", "ping", "--timeout", "5"],
+                                  cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+            return ping.stdout if "periodic@" in ping.stdout and "jobs@" in ping.stdout else ""
+
+        pongs = str(wait_for(both_workers_answer, timeout=120, what="both workers to answer a ping", interval=1))
+        assert pongs.count("pong") == 2, pongs
 
         # Beat: has synced the system schedules into its database tables.
         db = tmp_path / "data" / "harborops.sqlite3"

@@ -69,3 +69,16 @@ def use_vault(job: JobRun, log: JobLog) -> str:
     log.info(f"connecting to harbor as admin:{secret}")
     logging.getLogger("harborops.test").warning("login with %s failed", secret)
     raise RuntimeError(f"harbor refused credentials {secret}")
+
+
+@job_kind("test.long", title="Test: a long job that runs until the test releases it", queue="jobs", max_attempts=1)
+def long_job(job: JobRun, log: JobLog) -> str:
+    folder = Path(job.params["barrier_dir"])
+    (folder / f"started-{job.pk}").touch()
+    log.info("running until released")
+    deadline = time.monotonic() + 170
+    while not (folder / "release").exists():
+        if time.monotonic() > deadline:
+            raise JobFailed("never released")
+        time.sleep(0.05)
+    return "released"

@@ -36,10 +36,10 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def start_worker(log_path: Path, **extra_env: str) -> subprocess.Popen[bytes]:
+def start_worker(log_path: Path, *, queues: str = "periodic,jobs", **extra_env: str) -> subprocess.Popen[bytes]:
     """One Celery worker with the solo pool: the task runs in this very process, so SIGKILL
     on it kills the job mid-flight with nothing left behind to finish it."""
-    cmd = [str(VENV_BIN / "celery"), "-A", "harborops", "worker", "-Q", "periodic,jobs", "-P", "solo",
+    cmd = [str(VENV_BIN / "celery"), "-A", "harborops", "worker", "-Q", queues, "-P", "solo",
            "-I", "tests.support.jobkinds", "--without-mingle", "--without-gossip", "--without-heartbeat",
            "-n", f"test-{uuid.uuid4().hex[:8]}@%h", "-l", "INFO"]
     log = log_path.open("ab")
