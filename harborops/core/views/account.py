@@ -49,7 +49,8 @@ def user_list(request: AuthenticatedHttpRequest) -> HttpResponse:
                                     password=data["password"], email=data["email"], role=data["role"] or None)
         messages.success(request, f"User {user.username} created.")
         return redirect("core:user_list")
-    users = [(u, role_of(u)) for u in User.objects.order_by("username").prefetch_related("groups")]
+    users = [(u, role_of(u), *_origin(u, role_of(u)))
+             for u in User.objects.order_by("username").select_related("ldap_account").prefetch_related("groups")]
     return render(request, "core/user_list.html", {"users": users, "form": form, "role_form": RoleForm(),
                                                    "lockouts": login_throttle.active_lockouts(),
                                                    "login_failure_limit": settings.LOGIN_FAILURE_LIMIT})
@@ -61,6 +62,19 @@ def lockout_clear(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     login_throttle.clear(counter, actor=Actor.from_request(request))
     messages.success(request, f"Login lockout of {counter} cleared.")
     return redirect("core:user_list")
+
+
+def _origin(user: User, role: str | None) -> tuple[str, str]:
+    """(where the account lives, where its role comes from) for the Users page. An LDAP login keeps the role
+    its groups map to unless an admin gave a higher one by hand (access/login.py apply_role_mapping)."""
+    account = getattr(user, "ldap_account", None)  # the access app's LdapAccount, when the user came from LDAP
+    if account is None:
+        return "local", "given by hand" if role else ""
+    mapped = {dn for dns in getattr(settings, "LDAP_ROLE_GROUPS", {}).values() for dn in dns}
+    groups = [dn for dn in account.groups if dn.lower() in mapped]
+    if role and role == (account.ldap_role or None):
+        return f"LDAP: {account.dn}", "LDAP group " + ", ".join(groups) if groups else "LDAP groups"
+    return f"LDAP: {account.dn}", "given by hand" if role else ""
 
 
 @role_required(ADMIN, methods=("POST",))
