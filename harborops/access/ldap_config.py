@@ -85,3 +85,48 @@ def auth_ldap_settings() -> dict[str, Any]:
 def _dns(name: str) -> list[str]:
     """Group DNs separated by ``;`` (a DN itself contains commas)."""
     return [d.strip().lower() for d in envstr(name).split(";") if d.strip()]
+
+
+def ldap_error_text(exc: Exception) -> str:
+    """python-ldap's description of an error plus the library's detail when it has one: for a TLS failure
+    the detail is the reason ("certificate verify failed (…)") where the description only says
+    "Connect error" or "Can't contact LDAP server"."""
+    info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+    desc = str(info.get("desc") or type(exc).__name__)
+    detail = str(info.get("info") or "").strip()
+    return f"{desc}: {detail}" if detail and detail not in desc else desc
+
+
+# LDAPMessage{messageID 1, ExtendedRequest{requestName "1.3.6.1.4.1.1466.20037"}}: StartTLS (RFC 4511 4.14.1).
+_STARTTLS_REQUEST = b"\x30\x1d\x02\x01\x01\x77\x18\x80\x16" b"1.3.6.1.4.1.1466.20037"
+
+
+def tls_failure(uri: str, ca_file: str, *, start_tls: bool, timeout: float = 5.0) -> str | None:
+    """Why a verified TLS connection to the LDAP server fails, in words, or None when TLS is not in play or
+    not the problem. libldap reports a certificate that does not match the configured CA only as "Connect
+    error"; this repeats the handshake with Python's ssl (after a StartTLS request on ldap://) to say why."""
+    import socket
+    import ssl
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(uri.split()[0] if uri.strip() else "")
+    scheme = parts.scheme.lower()
+    if not parts.hostname or scheme not in ("ldap", "ldaps") or (scheme == "ldap" and not start_tls):
+        return None
+    host, port = parts.hostname, parts.port or (636 if scheme == "ldaps" else 389)
+    context = ssl.create_default_context(cafile=ca_file or None)
+    against = f"the CA in {ca_file}" if ca_file else "the system CAs"
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as raw:
+            if scheme == "ldap":
+                raw.sendall(_STARTTLS_REQUEST)
+                if b"\x0a\x01\x00" not in raw.recv(4096):  # ExtendedResponse resultCode success
+                    return f"{host}:{port} refused StartTLS"
+            with context.wrap_socket(raw, server_hostname=host):
+                return None
+    except ssl.SSLCertVerificationError as exc:
+        return f"the certificate of {host}:{port} does not verify against {against}: {exc.verify_message}"
+    except ssl.SSLError as exc:
+        return f"TLS with {host}:{port} failed: {exc.reason or exc}"
+    except OSError:
+        return None  # not reachable at all: the caller's own message says so

@@ -26,6 +26,7 @@ from django.http import HttpRequest
 from django.utils.timezone import now
 from django_auth_ldap.backend import LDAPBackend, ldap_error
 
+from harborops.access.ldap_config import ldap_error_text, tls_failure
 from harborops.core.actor import Actor
 from harborops.core.redaction import remember
 from harborops.core.roles import ADMIN, OPERATOR, ROLES, VIEWER, role_of, set_role
@@ -102,10 +103,19 @@ def apply_role_mapping(user: User, *, dn: str, group_dns: list[str]) -> str | No
 
 
 def _on_ldap_error(sender: Any, context: str, user: Any, request: Any, exception: Exception, **kw: Any) -> None:
-    info = exception.args[0] if exception.args and isinstance(exception.args[0], dict) else {}
-    desc = str(info.get("desc") or type(exception).__name__)
+    desc = ldap_error_text(exception)
     _state.error = exception
     if type(exception).__name__ in UNREACHABLE:
+        import ldap
+
+        options = getattr(settings, "AUTH_LDAP_CONNECTION_OPTIONS", {})
+        tls = tls_failure(str(getattr(settings, "AUTH_LDAP_SERVER_URI", "")),
+                          str(options.get(ldap.OPT_X_TLS_CACERTFILE, "")),
+                          start_tls=bool(getattr(settings, "AUTH_LDAP_START_TLS", False)), timeout=2.0)
+        if tls:
+            logger.error("LDAP directory refused a verified TLS connection while %s: %s; local accounts still log in",
+                         context, tls)
+            return
         logger.error("LDAP directory unreachable (%s) while %s; local accounts still log in", desc, context)
     else:
         logger.warning("LDAP error while %s: %s", context, desc)

@@ -89,6 +89,7 @@ class Slapd:
     bind_password: str = ADMIN_PASSWORD
     pid: int = 0
     memberof: bool = True  # the memberof overlay is loaded
+    ldaps_url: str = ""  # set when the server also speaks LDAP over TLS (see slapd_tls)
 
     def env(self, shape: str = "groupOfNames") -> dict[str, str]:
         """HARBOROPS_LDAP_* for harborops' login against this directory in one shape."""
@@ -145,13 +146,15 @@ def _group_entries() -> list[tuple[str, list[tuple[str, list[bytes]]]]]:
     return out
 
 
-def _conf(work: Path, memberof: bool) -> str:
+def _conf(work: Path, memberof: bool, tls: TlsFiles | None = None) -> str:
     schema = "/etc/ldap/schema"
     return (
         "".join(f"include {schema}/{s}.schema\n" for s in ("core", "cosine", "inetorgperson", "nis"))
         + "modulepath /usr/lib/ldap\nmoduleload back_mdb\n"
         + ("moduleload memberof\n" if memberof else "")
         + f"pidfile {work}/slapd.pid\n"
+        + (f"TLSCACertificateFile {tls.ca}\nTLSCertificateFile {tls.cert}\nTLSCertificateKeyFile {tls.key}\n"
+           if tls else "")
         + "database mdb\nmaxsize 33554432\n"
         + f'suffix "{BASE}"\nrootdn "{ADMIN_DN}"\nrootpw {ADMIN_PASSWORD}\n'
         + f"directory {work}/data\nindex objectClass eq\nindex uid,cn,member,memberUid,uniqueMember eq\n"
@@ -160,20 +163,31 @@ def _conf(work: Path, memberof: bool) -> str:
     )
 
 
-def start_slapd(host: str = "127.0.0.1", *, memberof: bool = True) -> tuple[Slapd, subprocess.Popen[bytes], Path]:
+@dataclass(frozen=True)
+class TlsFiles:
+    ca: str  # PEM paths
+    cert: str
+    key: str
+
+
+def start_slapd(host: str = "127.0.0.1", *, memberof: bool = True,
+                tls: TlsFiles | None = None) -> tuple[Slapd, subprocess.Popen[bytes], Path]:
     """Start slapd straight from slapd.conf: people loaded offline, groups added online (so the memberof
-    overlay, when ``memberof``, maintains each member's ``memberOf``)."""
+    overlay, when ``memberof``, maintains each member's ``memberOf``). With ``tls`` it serves that
+    certificate for StartTLS on its ldap:// port and on a second, ldaps:// port."""
     work = Path(tempfile.mkdtemp(prefix="harborops-slapd-"))
     (work / "data").mkdir()
-    (work / "slapd.conf").write_text(_conf(work, memberof))
+    (work / "slapd.conf").write_text(_conf(work, memberof, tls))
     (work / "data.ldif").write_text(_ldif())
     conf = str(work / "slapd.conf")
     subprocess.run(["/usr/sbin/slapadd", "-f", conf, "-b", BASE, "-l", str(work / "data.ldif")],
                    check=True, capture_output=True)
     port = free_port(host)
     url = f"ldap://{host}:{port}"
+    ldaps_url = f"ldaps://{host}:{free_port(host)}" if tls else ""
     log = (work / "slapd.log").open("wb")
-    proc = subprocess.Popen([SLAPD, "-f", conf, "-h", f"{url}/", "-d", "0"],
+    listen = f"{url}/" + (f" {ldaps_url}/" if ldaps_url else "")
+    proc = subprocess.Popen([SLAPD, "-f", conf, "-h", listen, "-d", "0"],
                             stdout=log, stderr=subprocess.STDOUT)
     import ldap
 
@@ -198,7 +212,7 @@ def start_slapd(host: str = "127.0.0.1", *, memberof: bool = True) -> tuple[Slap
         raise
     finally:
         conn.unbind_s()
-    return Slapd(url=url, pid=proc.pid, memberof=memberof), proc, work
+    return Slapd(url=url, pid=proc.pid, memberof=memberof, ldaps_url=ldaps_url), proc, work
 
 
 def _stop(proc: subprocess.Popen[bytes], work: Path) -> None:
@@ -249,6 +263,26 @@ def slapd_without_memberof() -> Iterator[Slapd]:
         yield server
     finally:
         _stop(proc, work)
+
+
+@pytest.fixture(scope="session")
+def slapd_tls() -> Iterator[tuple[Slapd, str]]:
+    """A directory serving a certificate from a throwaway test CA (StartTLS on ``url``, TLS on ``ldaps_url``),
+    with the path of that CA's certificate."""
+    if not Path(SLAPD).exists():
+        pytest.skip("slapd is not installed: apt-get install -y slapd ldap-utils")
+    from tests.support.certs import make_ca, make_server_cert
+
+    pki = Path(tempfile.mkdtemp(prefix="harborops-slapd-pki-"))
+    ca = make_ca("LDAP Test CA")
+    ca_file, _ = ca.write(pki, "ca")
+    cert, key = make_server_cert(ca, "ldap.test").write(pki, "server")
+    server, proc, work = start_slapd(tls=TlsFiles(ca_file, cert, key))
+    try:
+        yield server, ca_file
+    finally:
+        _stop(proc, work)
+        shutil.rmtree(pki, ignore_errors=True)
 
 
 def ldap_settings(env: dict[str, str]) -> dict[str, object]:

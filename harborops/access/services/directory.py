@@ -13,6 +13,7 @@ from django.conf import settings
 from ldap.dn import str2dn
 from ldap.filter import escape_filter_chars
 
+from harborops.access.ldap_config import ldap_error_text, tls_failure
 from harborops.core.redaction import remember
 
 logger = logging.getLogger(__name__)
@@ -62,14 +63,21 @@ def _connect() -> Any:
                      getattr(settings, "AUTH_LDAP_BIND_DN", ""))
         raise DirectoryError("harborops' LDAP bind was rejected (check the bind DN and password)") from None
     except ldap.LDAPError as exc:
-        logger.error("LDAP directory unreachable at %s: %s", getattr(settings, "AUTH_LDAP_SERVER_URI", ""), _desc(exc))
+        uri = str(getattr(settings, "AUTH_LDAP_SERVER_URI", ""))
+        tls = tls_failure(uri, str(options.get(ldap.OPT_X_TLS_CACERTFILE, "")),
+                          start_tls=bool(getattr(settings, "AUTH_LDAP_START_TLS", False)))
+        if tls:
+            logger.error("LDAP directory at %s refused a verified TLS connection: %s", uri, tls)
+            raise DirectoryError(f"no verified TLS connection to the LDAP directory: {tls}") from None
+        logger.error("LDAP directory unreachable at %s: %s", uri, _desc(exc))
         raise DirectoryError(f"the LDAP directory is unreachable ({_desc(exc)})") from None
     return conn
 
 
 def _desc(exc: Exception) -> str:
-    info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
-    return str(info.get("desc") or type(exc).__name__)
+    """python-ldap's short description, with the library's detail when it has one — for TLS failures that is
+    the reason ("certificate verify failed (…)"), where the description alone only says "Connect error"."""
+    return ldap_error_text(exc)
 
 
 def _group_base() -> str:
