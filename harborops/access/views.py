@@ -17,6 +17,7 @@ from harborops.access.models import DriftCheck, DriftFinding, ManagedMembership,
 from harborops.access.services import directory, mappings, preflight, reconcile
 from harborops.access.tasks import start_apply, start_drift_check
 from harborops.audit.services import record
+from harborops.core import deletion
 from harborops.core.actor import Actor
 from harborops.core.http import AuthenticatedHttpRequest
 from harborops.core.permissions import role_required
@@ -84,9 +85,15 @@ def mapping_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _mapping_form(request, get_object_or_404(TeamMapping, pk=pk))
 
 
-@role_required(OPERATOR, methods=("POST",))
+@role_required(OPERATOR, methods=("GET", "POST"))
 def mapping_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     mapping = get_object_or_404(TeamMapping, pk=pk)
+    if request.method == "GET":
+        return deletion.confirmation(
+            request, mapping, label=f"mapping {mapping}",
+            cancel_url=reverse("access:mapping_detail", args=[mapping.pk]),
+            note=f"The Harbor memberships it created ({mapping.memberships.count()}) stay until the next apply "
+                 "removes them; nothing else on the Harbors changes.")
     mappings.delete_mapping(mapping, actor=Actor.from_request(request))
     messages.success(request, f"Mapping {mapping} removed. The next apply removes the memberships it created.")
     return redirect("access:mapping_list")

@@ -6,7 +6,9 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
+from harborops.core import deletion
 from harborops.core.actor import Actor
 from harborops.core.http import AuthenticatedHttpRequest
 from harborops.core.permissions import role_required
@@ -96,9 +98,13 @@ def instance_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _instance_form(request, get_object_or_404(Instance, pk=pk))
 
 
-@role_required(ADMIN, methods=("POST",))
+@role_required(ADMIN, methods=("GET", "POST"))
 def instance_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     instance = get_object_or_404(Instance, pk=pk)
+    if request.method == "GET":
+        return deletion.confirmation(request, instance, label=f"instance {instance.name}",
+                                     cancel_url=reverse("fleet:instance_detail", args=[instance.pk]),
+                                     note="Nothing on the Harbor itself changes.")
     inventory.delete_instance(instance, actor=Actor.from_request(request))
     messages.success(request, f"Instance {instance.name} removed from the fleet.")
     return redirect("fleet:instance_list")
@@ -169,9 +175,13 @@ def hagroup_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _hagroup_form(request, get_object_or_404(HAGroup, pk=pk))
 
 
-@role_required(ADMIN, methods=("POST",))
+@role_required(ADMIN, methods=("GET", "POST"))
 def hagroup_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     group = get_object_or_404(HAGroup, pk=pk)
+    if request.method == "GET":
+        return deletion.confirmation(request, group, label=f"HA group {group.name}",
+                                     cancel_url=reverse("fleet:hagroup_list"),
+                                     note="Its instances stay in the fleet, outside any group.")
     ha_groups.delete_group(group, actor=Actor.from_request(request))
     messages.success(request, f"HA group {group.name} removed; its instances stay in the fleet.")
     return redirect("fleet:hagroup_list")

@@ -99,9 +99,16 @@ def delete_host(host: SSHHost, *, actor: Actor) -> None:
     if used:
         raise ValidationError({"host": f"{host.name} is a target of the install(s) {', '.join(used)}: "
                                        "delete those first"})
-    with transaction.atomic():
-        record(actor=actor, action="ssh.host.delete", obj=host, before=audit_view(host), after=None)
-        host.delete()
+    from django.db.models.deletion import ProtectedError, RestrictedError
+
+    try:
+        with transaction.atomic():
+            record(actor=actor, action="ssh.host.delete", obj=host, before=audit_view(host), after=None)
+            host.delete()
+    except (ProtectedError, RestrictedError) as exc:  # another app's rows still use this host
+        users = sorted({f"{o._meta.verbose_name} {o}" for o in exc.args[1]})
+        message = f"{host.name} is still used by {', '.join(users)}: remove those first"
+        raise ValidationError({"host": message}) from None
 
 
 @dataclass

@@ -5,7 +5,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
+from harborops.core import deletion
 from harborops.core.actor import Actor
 from harborops.core.http import AuthenticatedHttpRequest
 from harborops.core.models import JobRun
@@ -64,9 +66,13 @@ def host_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "ssh/host_form.html", {"form": form, "host": host})
 
 
-@role_required(ADMIN, methods=("POST",))
+@role_required(ADMIN, methods=("GET", "POST"))
 def host_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     host = get_object_or_404(SSHHost, pk=pk)
+    if request.method == "GET":
+        return deletion.confirmation(request, host, label=f"SSH host {host.name}",
+                                     cancel_url=reverse("ssh:host_detail", args=[host.pk]),
+                                     note="Nothing on the host itself changes.")
     try:
         services.delete_host(host, actor=Actor.from_request(request))
     except ValidationError as exc:
