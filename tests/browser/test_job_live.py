@@ -55,8 +55,14 @@ def test_it_logs_in_and_watches_a_job_update_live(page: Page, live_server, bob: 
     assert page.locator("#job-log-empty").is_hidden()
 
 
-def test_a_viewer_sees_no_cancel_button_and_an_operator_can_cancel(page: Page, live_server, bob: User):
+def test_a_viewer_sees_no_cancel_button_and_an_operator_can_cancel(page: Page, live_server, bob: User,
+                                                                   vera: User):
     job = JobRun.objects.create(kind="test.steps", actor_name="bob")
+    login(page, live_server.url, "vera")
+    page.goto(f"{live_server.url}/jobs/{job.pk}/")
+    expect(page.locator("#job-status-label")).to_have_text("Pending")
+    expect(page.locator("text=Cancel job")).to_have_count(0)  # a viewer reads the job, nothing more
+    page.context.clear_cookies()
     login(page, live_server.url, "bob")
     page.goto(f"{live_server.url}/jobs/{job.pk}/")
     page.click("text=Cancel job")
