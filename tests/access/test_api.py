@@ -59,6 +59,8 @@ def test_an_operator_creates_plans_and_applies_a_mapping(bob: User, vera: User, 
         assert bad.status_code == 400
         empty = api(bob).post("/api/access/mappings/apply/", {"mapping_ids": []}, format="json")
         assert empty.status_code == 400
+        huge = api(bob).post("/api/access/mappings/apply/", {"mapping_ids": [-(2**70)]}, format="json")
+        assert huge.status_code == 400  # found by fuzzing: an id no database can hold was a 500
     execute(started.json()["id"])
     assert JobRun.objects.get(pk=started.json()["id"]).status == JobRun.Status.SUCCEEDED
     assert api(vera).get("/api/access/mappings/plan/").json()["change_count"] == 0

@@ -30,7 +30,8 @@ class DriftFindingSerializer(serializers.ModelSerializer[DriftFinding]):
 
 
 class ApplySerializer(serializers.Serializer[dict[str, Any]]):
-    mapping_ids = serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True,
+    mapping_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+                                        required=False, allow_null=True,
                                         help_text="only these mappings; omit for every mapping")
     force = serializers.BooleanField(required=False, default=False,
                                      help_text="also apply mappings the preflight finds ineffective on an "
