@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from rest_framework.routers import DefaultRouter
+
+from harborops.certificates.api.views import (
+    CertificateViewSet,
+    EndpointViewSet,
+    ExpiryViewSet,
+    IssuedCertificateViewSet,
+    ManagedCAViewSet,
+    PullingHostViewSet,
+    TrustViewSet,
+)
+
+app_name = "certificates-api"
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("certificates/endpoints", EndpointViewSet, basename="endpoint")
+router.register("certificates/certificates", CertificateViewSet, basename="certificate")
+router.register("certificates/expiry", ExpiryViewSet, basename="expiry")
+router.register("certificates/cas", ManagedCAViewSet, basename="ca")
+router.register("certificates/issued", IssuedCertificateViewSet, basename="issued")
+router.register("certificates/pulling-hosts", PullingHostViewSet, basename="pulling-host")
+router.register("certificates/trust", TrustViewSet, basename="trust")
+urlpatterns = router.urls

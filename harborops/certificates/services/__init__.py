@@ -1,0 +1,1 @@
+"""Services of the certificates app: plain functions (STYLE G5)."""
