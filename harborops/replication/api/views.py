@@ -1,0 +1,217 @@
+"""The replication API: the same reads and actions as the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from harborops.core.api.helpers import request_actor
+from harborops.core.api.serializers import JobRunSerializer
+from harborops.core.roles import ADMIN, OPERATOR
+from harborops.fleet.models import HAGroup
+from harborops.harbor import errors as harbor_errors
+from harborops.replication import pairs, services
+from harborops.replication.api.serializers import (
+    CollectStateSerializer,
+    EnabledSerializer,
+    ExecutionSerializer,
+    PairSerializer,
+    PairSetupSerializer,
+    PolicySerializer,
+    RegistrySerializer,
+    TaskLogSerializer,
+    TriggeredSerializer,
+)
+from harborops.replication.filtersets import PolicyFilterSet
+from harborops.replication.models import CollectState, Execution, FailedTask, HAPair, Policy, Registry
+
+
+class HarborFailed(APIException):
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_detail = "Harbor could not do it"
+    default_code = "harbor_failed"
+
+
+class PolicyListView(generics.ListAPIView[Policy]):
+    """Replication policies of every instance with their health (filter: health, instance, q, ...)."""
+
+    queryset = Policy.objects.select_related("instance").order_by("instance__name", "name")
+    serializer_class = PolicySerializer
+    filterset_class = PolicyFilterSet
+
+
+class PolicyDetailView(generics.RetrieveAPIView[Policy]):
+    queryset = Policy.objects.select_related("instance")
+    serializer_class = PolicySerializer
+
+
+class PolicyExecutionsView(generics.ListAPIView[Execution]):
+    """A policy's collected executions, newest first, with the failed tasks of failed ones."""
+
+    serializer_class = ExecutionSerializer
+    filterset_class = None
+    queryset = Execution.objects.none()  # for the schema; get_queryset answers
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):
+            return Execution.objects.none()
+        policy = get_object_or_404(Policy, pk=self.kwargs["pk"])
+        return policy.executions.prefetch_related("failed_tasks").order_by("-start_time", "-harbor_id")
+
+
+class RegistryListView(generics.ListAPIView[Registry]):
+    """Registry endpoints of every instance with the live ping of the last collection."""
+
+    queryset = Registry.objects.select_related("instance").order_by("instance__name", "name")
+    serializer_class = RegistrySerializer
+    filterset_fields = ("instance", "reachable")
+
+
+class CollectStateListView(generics.ListAPIView[CollectState]):
+    queryset = CollectState.objects.select_related("instance").order_by("instance__name")
+    serializer_class = CollectStateSerializer
+    filterset_class = None
+
+
+class TaskLogView(APIView):
+    """A failed task's log, read from Harbor now (502 when Harbor cannot be read)."""
+
+    @extend_schema(responses=TaskLogSerializer, operation_id="replication_task_log")
+    def get(self, request: Request, pk: int) -> Response:
+        task = get_object_or_404(FailedTask.objects.select_related("execution__instance"), pk=pk)
+        try:
+            return Response({"log": services.task_log(task)})
+        except harbor_errors.HarborError as exc:
+            raise HarborFailed(f"Harbor could not be read: {exc.message}") from exc
+
+
+class CollectView(APIView):
+    """Collect every enabled instance now (a job)."""
+
+    write_role = OPERATOR
+
+    @extend_schema(request=None, responses={202: JobRunSerializer}, operation_id="replication_collect")
+    def post(self, request: Request) -> Response:
+        job = services.start_collect(actor=request_actor(request))
+        return Response(JobRunSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PolicyTriggerView(APIView):
+    """Start a manual execution of the policy on its Harbor."""
+
+    write_role = OPERATOR
+
+    @extend_schema(request=None, responses={201: TriggeredSerializer}, operation_id="replication_policy_trigger")
+    def post(self, request: Request, pk: int) -> Response:
+        policy = get_object_or_404(Policy.objects.select_related("instance"), pk=pk)
+        try:
+            ex_id = services.trigger_policy(policy, actor=request_actor(request))
+        except services.ActionFailed as exc:
+            raise HarborFailed(str(exc)) from exc
+        return Response({"execution_id": ex_id}, status=status.HTTP_201_CREATED)
+
+
+class PolicyEnabledView(APIView):
+    """Enable or disable the policy on its Harbor (nothing else of the policy changes)."""
+
+    write_role = OPERATOR
+
+    @extend_schema(request=EnabledSerializer, responses=PolicySerializer, operation_id="replication_policy_enabled")
+    def post(self, request: Request, pk: int) -> Response:
+        policy = get_object_or_404(Policy.objects.select_related("instance"), pk=pk)
+        body = EnabledSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            services.set_enabled(policy, body.validated_data["enabled"], actor=request_actor(request))
+        except services.ActionFailed as exc:
+            raise HarborFailed(str(exc)) from exc
+        policy.refresh_from_db()
+        return Response(PolicySerializer(policy).data)
+
+
+class ExecutionStopView(APIView):
+    """Stop an execution on Harbor. Harbor marks it Stopped; what was copied stays (a partial copy)."""
+
+    write_role = OPERATOR
+
+    @extend_schema(request=None, responses=ExecutionSerializer, operation_id="replication_execution_stop")
+    def post(self, request: Request, pk: int) -> Response:
+        execution = get_object_or_404(Execution.objects.select_related("instance", "policy"), pk=pk)
+        try:
+            services.stop_execution(execution, actor=request_actor(request))
+        except services.ActionFailed as exc:
+            raise HarborFailed(str(exc)) from exc
+        execution.refresh_from_db()
+        return Response(ExecutionSerializer(execution).data)
+
+
+# --- HA pairs -----------------------------------------------------------------------------------------
+def _pair_row(group: HAGroup) -> dict[str, Any]:
+    return {"group": group, "pair": HAPair.objects.filter(group=group).first(), "loop_risks": pairs.loop_risks(group)}
+
+
+class PairListView(APIView):
+    """HA groups in mode two-way replication: what harborops set up, consistency, loop risks."""
+
+    @extend_schema(responses=PairSerializer(many=True), operation_id="replication_pairs")
+    def get(self, request: Request) -> Response:
+        groups = HAGroup.objects.filter(mode=HAGroup.Mode.TWO_WAY_REPLICATION).order_by("name")
+        return Response(PairSerializer([_pair_row(g) for g in groups], many=True).data)
+
+
+class PairDetailView(APIView):
+    @extend_schema(responses=PairSerializer, operation_id="replication_pair")
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(PairSerializer(_pair_row(get_object_or_404(HAGroup, pk=pk))).data)
+
+
+def _pair_job(start: Any) -> Response:
+    try:
+        job = start()
+    except pairs.PairError as exc:
+        raise serializers.ValidationError({"detail": str(exc)}) from exc
+    return Response(JobRunSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PairSetupView(APIView):
+    """Set up two-way replication for the group (a job; admin: it creates robots)."""
+
+    write_role = ADMIN
+
+    @extend_schema(request=PairSetupSerializer, responses={202: JobRunSerializer},
+                   operation_id="replication_pair_setup")
+    def post(self, request: Request, pk: int) -> Response:
+        group = get_object_or_404(HAGroup, pk=pk)
+        body = PairSetupSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return _pair_job(lambda: pairs.start_setup(group, body.validated_data["projects"],
+                                                   actor=request_actor(request)))
+
+
+class PairTeardownView(APIView):
+    """Remove exactly what setup created (a job; admin)."""
+
+    write_role = ADMIN
+
+    @extend_schema(request=None, responses={202: JobRunSerializer}, operation_id="replication_pair_teardown")
+    def post(self, request: Request, pk: int) -> Response:
+        group = get_object_or_404(HAGroup, pk=pk)
+        return _pair_job(lambda: pairs.start_teardown(group, actor=request_actor(request)))
+
+
+class PairCheckView(APIView):
+    """Compare the pair's projects on both members now (a job)."""
+
+    write_role = OPERATOR
+
+    @extend_schema(request=None, responses={202: JobRunSerializer}, operation_id="replication_pair_check")
+    def post(self, request: Request, pk: int) -> Response:
+        group = get_object_or_404(HAGroup, pk=pk)
+        return _pair_job(lambda: pairs.start_check(group, actor=request_actor(request)))

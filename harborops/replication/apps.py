@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ReplicationConfig(AppConfig):
+    name = "harborops.replication"
+    label = "replication"
+    verbose_name = "Replication"
+
+    def ready(self) -> None:
+        # Registers the replication.* job kinds in every process that loads the app; /metrics gauges.
+        import harborops.replication.tasks  # noqa: F401
+        from harborops.core.metrics import register_db_collector
+        from harborops.replication.metrics import ReplicationCollector
+
+        register_db_collector(ReplicationCollector())

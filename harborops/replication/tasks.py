@@ -1,0 +1,90 @@
+"""Celery tasks and job kinds of the replication app: thin, ids in, a summary string out (STYLE G7)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import transaction
+
+from harborops.core.jobs import JobFailed, JobLog, job_kind
+from harborops.core.models import JobRun
+from harborops.fleet.models import HAGroup, Instance
+from harborops.harbor.errors import HarborError
+from harborops.replication import pairs, services
+from harborops.replication.models import HAPair
+
+COLLECT_EXPIRES = 240  # seconds: an instance's collection not started before the next run is dropped
+
+
+@shared_task(acks_late=True, name="harborops.replication.tasks.collect_fleet", queue="periodic")
+def collect_fleet() -> str:
+    """Fan out one ``collect_one`` per enabled instance: a slow or dead Harbor holds up nobody else."""
+    ids = list(Instance.objects.filter(enabled=True).order_by("pk").values_list("pk", flat=True))
+    for pk in ids:
+        transaction.on_commit(lambda pk=pk: collect_one.apply_async(  # type: ignore[misc]
+            args=(pk,), queue="periodic", expires=COLLECT_EXPIRES))
+    return f"{len(ids)} instances queued"
+
+
+@shared_task(acks_late=True, name="harborops.replication.tasks.collect_one", queue="periodic")
+def collect_one(instance_id: int) -> str:
+    return services.collect_one(instance_id)
+
+
+@job_kind(services.COLLECT, title="Collect replication state", queue="periodic", max_attempts=1)
+def run_collect_job(job: JobRun, log: JobLog) -> str:
+    qs = Instance.objects.filter(enabled=True).order_by("name")
+    instances = list(qs.filter(pk=int(job.target_id)) if job.target_id else qs)
+    log.progress(0, len(instances))
+    failures = 0
+    for i, instance in enumerate(instances, 1):
+        log.check_cancelled()
+        result = services.collect_many([instance])[0]
+        failures += bool(result.error)
+        (log.warning if result.error else log.info)(result.summary())
+        log.progress(i)
+    summary = f"{len(instances)} instance(s) collected" + (f", {failures} failed" if failures else "")
+    if failures and failures == len(instances):
+        raise JobFailed(summary)
+    return summary
+
+
+def _group(job: JobRun) -> HAGroup | None:
+    return HAGroup.objects.filter(pk=int(job.target_id or 0)).first()
+
+
+@job_kind(pairs.SETUP, title="Set up two-way replication for an HA pair", queue="jobs", max_attempts=1)
+def run_pair_setup(job: JobRun, log: JobLog) -> str:
+    group = _group(job)
+    if group is None:
+        return "skipped: HA group gone"
+    try:
+        pair = pairs.setup(group, list(job.params.get("projects") or []), say=log.info)
+    except (pairs.PairError, HarborError) as exc:
+        raise JobFailed(f"{group.name}: {getattr(exc, 'message', None) or exc}") from exc
+    state = "consistent" if pair.consistent else f"{pair.missing_count} artifact(s) missing"
+    return f"{group.name}: two-way replication set up ({', '.join(pair.projects)}); {state}"
+
+
+@job_kind(pairs.TEARDOWN, title="Tear down an HA pair's replication", queue="jobs", max_attempts=1)
+def run_pair_teardown(job: JobRun, log: JobLog) -> str:
+    group = _group(job)
+    if group is None:
+        return "skipped: HA group gone"
+    try:
+        kept = pairs.teardown(group, say=log.info)
+    except HarborError as exc:
+        raise JobFailed(f"{group.name}: {exc.message}") from exc
+    return f"{group.name}: replication torn down" + (f"; kept: {'; '.join(kept)}" if kept else "")
+
+
+@job_kind(pairs.CHECK, title="Check an HA pair's consistency", queue="jobs", max_attempts=1)
+def run_pair_check(job: JobRun, log: JobLog) -> str:
+    group = _group(job)
+    pair = HAPair.objects.filter(group=group).first() if group else None
+    if group is None or pair is None:
+        return "skipped: no pair"
+    try:
+        pairs.check(pair, say=log.info)
+    except HarborError as exc:
+        raise JobFailed(f"{group.name}: {exc.message}") from exc
+    return f"{group.name}: " + ("consistent" if pair.consistent else f"{pair.missing_count} artifact(s) missing")

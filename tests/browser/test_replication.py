@@ -1,0 +1,91 @@
+"""A person finds the failing and stuck replication policies of the fleet, reads a failed task's log
+(fetched from Harbor on demand) and, as operator, stops the stuck execution after the warning."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import Page, Request, expect
+
+from harborops.harbor_sim import push_artifact
+from harborops.replication import services
+from tests.browser.test_job_live import login
+from tests.replication.conftest import SimFleet, sims  # noqa: F401 (fixture)
+from tests.replication.test_collect import add_policy, endpoint, start
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.timeout(120)]
+
+
+def test_it_filters_reads_a_task_log_and_stops_a_stuck_run(
+        page: Page, live_server, sims: SimFleet, bob: User) -> None:  # noqa: F811
+    central = sims.instance(1)
+    push_artifact(sims.fleet[1], "library", "app", "v1", 10)
+    start(sims, 1, add_policy(sims, 1, endpoint(sims, 1, 2), "to-regional-2"))
+    sims.fleet[3].registry_fault = 503
+    start(sims, 1, add_policy(sims, 1, endpoint(sims, 1, 3), "to-regional-3"))
+    sims.fleet[1].jobs.set_outcome("replication", "hang", once=True)
+    start(sims, 1, add_policy(sims, 1, endpoint(sims, 1, 2, name="bulk"), "bulk-sync"))
+    sims.catch_up()
+    services.collect_many([central])
+    foreign: list[str] = []
+
+    def watch(request: Request) -> None:
+        if not request.url.startswith(live_server.url) and not request.url.startswith("data:"):
+            foreign.append(request.url)
+
+    page.on("request", watch)
+    login(page, live_server.url, "bob")
+    page.click("nav.mainnav >> text=Replication")
+    expect(page.locator("h1")).to_contain_text("Replication")
+    expect(page.locator("#policy-rows tbody tr")).to_have_count(3)
+    expect(page.locator("#policy-rows tbody tr").first).to_contain_text("bulk-sync")
+
+    page.select_option("select[name=health]", "failing")
+    expect(page).to_have_url(re.compile(r"health=failing"))
+    expect(page.locator("#policy-rows tbody tr")).to_have_count(1)
+    page.click("#policy-rows >> text=to-regional-3")
+    expect(page.locator("#policy-health")).to_have_text("Failing")
+    page.locator("tr.failed-task button", has_text="Show log").click()
+    expect(page.locator("pre.task-log")).to_contain_text("http status code: 503")
+
+    page.goto(f"{live_server.url}/replication/?health=stuck")
+    page.click("#policy-rows >> text=bulk-sync")
+    page.click("text=Stop…")
+    expect(page.locator("section.card")).to_contain_text("partial copy")
+    page.click("#confirm-stop")
+    expect(page.locator("#executions")).to_contain_text("Stopped")
+    expect(page.locator("#policy-health")).not_to_have_text("Stuck")
+    assert not foreign, f"requests left the server: {foreign}"
+
+
+def test_an_admin_sets_up_a_pair_and_sees_it_consistent(
+        page: Page, live_server, sims: SimFleet, alice: User, settings: Any) -> None:  # noqa: F811
+    from unittest import mock
+
+    from harborops.core.jobs.runner import execute
+    from harborops.fleet.models import HAGroup
+
+    settings.REPLICATION_PAIR_POLL_SECONDS = 0
+    sims.catch_up()
+    for n in (1, 2):
+        sims.fleet[n].jobs.durations["replication"] = 0
+    group = HAGroup.objects.create(name="eu", mode=HAGroup.Mode.TWO_WAY_REPLICATION)
+    sims.instance(1, ha_group=group)
+    sims.instance(2, ha_group=group)
+    push_artifact(sims.fleet[1], "library", "app", "v1", 10)
+    login(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/replication/")
+    page.click("text=HA pairs")
+    page.click("#pairs >> text=eu")
+    page.fill("#pair-projects", "library")
+    with mock.patch("harborops.core.tasks.run_job.apply_async", side_effect=lambda args, **kw: execute(args[0])):
+        page.click("#pair-setup")
+        expect(page.locator("#job-status-label")).to_have_text("Succeeded")
+    expect(page.locator("#job-log")).to_contain_text("robot robot$harborops-ha-eu created")
+    page.goto(f"{live_server.url}/replication/pairs/{group.pk}/")
+    expect(page.locator("#pair-status")).to_have_text("Set up")
+    expect(page.locator("#consistency")).to_contain_text("Both members hold the same artifacts")
+    expect(page.locator("#loop-risks")).to_contain_text("Harbor skips it")
