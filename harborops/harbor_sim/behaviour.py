@@ -252,6 +252,13 @@ BEHAVIOUR: Final[dict[str, Row]] = {
         "api/v2.0/swagger.yaml@v2.14.0 ReplicationPolicy.single_active_replication",
         "spec",
     ),
+    "replication_cron_minute_restricted": Row(
+        (2, 9),
+        None,
+        "a scheduled replication policy's cron needs seconds 0 and a Minutes field other than '*'",
+        "src/controller/replication/model/model.go@v2.9.0 Policy.Validate; "
+        "src/controller/replication/model/model.go@v2.8.0 Policy.Validate (only cron.Parse)",
+    ),
     "registry_ca_certificate": Row(
         (2, 15),
         None,

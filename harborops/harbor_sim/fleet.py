@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -15,7 +16,13 @@ class Fleet:
 
     def __init__(self, instances: Sequence[HarborInstance] = (), *, clock: Clock | None = None) -> None:
         self.clock: Clock = clock or (instances[0].clock if instances else ManualClock())
-        self.instances: list[HarborInstance] = list(instances)
+        self.instances: list[HarborInstance] = []
+        # Replication moves state between instances, so they share one lock (no lock-order deadlocks).
+        self.lock = threading.RLock()
+        self.urls: dict[str, HarborInstance] = {}  # registry endpoint URL -> instance (bind_url)
+        self.active: set[HarborInstance] = set()  # instances with replication work to settle
+        for inst in instances:
+            self.add(inst)
 
     @classmethod
     def create(
@@ -32,7 +39,16 @@ class Fleet:
 
     def add(self, inst: HarborInstance) -> int:
         self.instances.append(inst)
+        inst.lock = self.lock
+        inst.fleet = self
         return len(self.instances)
+
+    def bind_url(self, url: str, inst: HarborInstance) -> None:
+        """A registry endpoint with this URL (any path/trailing slash aside) is `inst` (replication)."""
+        self.urls[url.rstrip("/")] = inst
+
+    def instance_at(self, url: str) -> HarborInstance | None:
+        return self.urls.get(url.rstrip("/"))
 
     def __getitem__(self, n: int) -> HarborInstance:
         """Instance n, 1-based like the URL."""

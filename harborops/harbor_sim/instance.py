@@ -122,6 +122,9 @@ class HarborInstance:
         self.components = {"trivy": with_trivy, "chartmuseum": with_chartmuseum, "notary": with_notary}
         self.unhealthy: dict[str, str] = {}  # component -> error message
         self.unreachable_urls: set[str] = set()  # registry URLs whose ping fails
+        self.fleet: Any = None  # the Fleet this instance belongs to (replication peers), set by Fleet.add
+        self.down = False  # fault: peers cannot connect (replication to/from it fails)
+        self.registry_fault: int | None = None  # fault: its registry (/v2/) answers this 5xx status
         self.set_version(version)
         self.store = Store()
         self.config: dict[str, Any] = dict(DEFAULT_CONFIG)

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from harborops.harbor_sim.instance import HarborInstance
 
 OUTCOMES = ("success", "fail", "hang")
+# A job that never reports again (outcome "hang") is failed by jobservice's reaper: it marks a task
+# whose stats were not updated for 24 h as Error, checking once an hour, so by 25 h at the latest
+# (src/jobservice/worker/cworker/reaper.go@v2.3.0 maxUpdateDuration, reapLoopInterval; from
+# src/jobservice/config/config.go@v2.13.0 MaxUpdateDuration the 24 h is jobservice's max_update_hours,
+# never less). The job itself keeps running; only its status turns Error.
+REAPER_FAILS_HUNG_AFTER = timedelta(hours=25)
 # strfmt.DateTime of Go's zero time: what Harbor answers for end_time before a job ends.
 ZERO_TIME = "0001-01-01T00:00:00.000Z"
 # The job names jobservice registers (src/jobservice/runtime/bootstrap.go RegisterJobs) as
@@ -82,8 +88,10 @@ class AdminJob:
     def end(self) -> datetime | None:
         if self.stopped_at is not None:
             return self.stopped_at
-        if self.start is None or self.outcome == "hang":
+        if self.start is None:
             return None
+        if self.outcome == "hang":
+            return self.start + REAPER_FAILS_HUNG_AFTER
         return self.start + timedelta(seconds=self.duration)
 
     def status(self, now: datetime) -> str:
@@ -94,7 +102,7 @@ class AdminJob:
         end = self.end()
         if end is None or now < end:
             return "Running"
-        return "Error" if self.outcome == "fail" else "Success"
+        return "Error" if self.outcome in ("fail", "hang") else "Success"
 
 
 @dataclass(slots=True)
@@ -105,6 +113,15 @@ class ReplTask:
     dst_resource: str
     finish_after: float  # seconds after the execution start
     fail: bool = False
+    # What the task does when it runs (replicate.py): copy/deletion of `arts` from src_repo to dst_repo.
+    operation: str = "copy"
+    resource_type: str = "artifact"
+    src_repo: str = ""
+    dst_repo: str = ""
+    arts: list[Any] = field(default_factory=list)
+    tag_only: bool = False
+    applied: bool = False
+    log: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -119,22 +136,33 @@ class ReplExecution:
     # Tasks wait in the jobservice queue (REPLICATION paused) until resumed: status "Pending".
     queued: bool = False
     run_start: datetime | None = None  # when the queued tasks started (None: at `start`)
+    status_text: str = ""  # execution.StatusMessage (flow errors, "no resources need to be replicated")
+    error: bool = False  # the flow failed before creating tasks (execution.go markError): Failed
 
     @property
     def began(self) -> datetime:
         return self.run_start or self.start
 
+    def done_at(self, t: ReplTask) -> datetime | None:
+        """When the task's job ends by itself (None: it never does before the reaper)."""
+        if self.queued:
+            return None
+        if self.outcome == "hang":
+            return self.began + REAPER_FAILS_HUNG_AFTER
+        return self.began + timedelta(seconds=t.finish_after)
+
     def task_status(self, t: ReplTask, now: datetime) -> str:
         """Harbor's task statuses as convertTask answers them: Pending passes through unchanged."""
         if self.queued:
             return "Stopped" if self.stopped_at is not None else "Pending"
-        done_at = self.began + timedelta(seconds=t.finish_after)
-        finished = self.outcome != "hang" and done_at <= now
-        if self.stopped_at is not None and (not finished or done_at > self.stopped_at):
+        done_at = self.done_at(t)
+        finished = done_at is not None and done_at <= now
+        if self.stopped_at is not None and (not finished or (done_at is not None and done_at > self.stopped_at)):
             return "Stopped"
         if not finished:
             return "InProgress"
-        return "Failed" if t.fail else "Succeed"
+        # a hung job is failed by jobservice's reaper (REAPER_FAILS_HUNG_AFTER)
+        return "Failed" if t.fail or self.outcome == "hang" else "Succeed"
 
     def task_start(self, t: ReplTask) -> datetime | None:
         return None if self.queued else self.began
@@ -145,14 +173,16 @@ class ReplExecution:
             return self.stopped_at
         if st in ("InProgress", "Pending"):
             return None
-        return self.began + timedelta(seconds=t.finish_after)
+        return self.done_at(t)
 
     def render(self, now: datetime) -> dict[str, Any]:
         states = [self.task_status(t, now) for t in self.tasks]
         counts = {s: states.count(s) for s in ("Failed", "Succeed", "InProgress", "Stopped", "Pending")}
         # convertExecution: in_progress counts pending + scheduled + running tasks
         counts["InProgress"] += counts.pop("Pending")
-        if self.stopped_at is not None:
+        if self.error:
+            status = "Failed"
+        elif self.stopped_at is not None:
             status = "Stopped"
         elif counts["InProgress"]:
             status = "InProgress"
@@ -167,7 +197,7 @@ class ReplExecution:
             "status": status,
             "trigger": self.trigger,
             "start_time": iso(self.start),
-            "status_text": "",
+            "status_text": self.status_text,
             "total": len(self.tasks),
             "failed": counts["Failed"],
             "succeed": counts["Succeed"],
@@ -176,8 +206,6 @@ class ReplExecution:
         }
         # convertExecution always sets EndTime: the zero time while the execution runs.
         out["end_time"] = ZERO_TIME if status == "InProgress" else iso(max(ends) if ends else self.start)
-        if status == "Failed":
-            out["status_text"] = f"{counts['Failed']} of {len(self.tasks)} tasks failed"
         return out
 
 
@@ -230,6 +258,12 @@ class JobBoard:
             raise ValueError(f"no {kind} schedule to fire")
         return self.start_admin_job(kind, dict(sched["params"]), trigger="SCHEDULE")
 
+    def lose_schedule(self, kind: str) -> None:
+        """Fault: the `kind` (gc | purge) schedule is gone without anyone removing it through the API,
+        as operators report after upgrades and Redis resets (before v2.2 jobservice kept GC schedules in
+        its Redis: goharbor/harbor#13917; #13968 upgraded schedules untracked). GET schedule answers empty."""
+        self.schedules.pop(kind, None)
+
     def stop_admin_job(self, job: AdminJob) -> None:
         now = self.inst.clock.now()
         if job.status(now) in ("Running", "Pending"):
@@ -279,6 +313,9 @@ class JobBoard:
 
     def settle(self) -> None:
         """Apply the effects of jobs that finished by now (once each)."""
+        from harborops.harbor_sim.replicate import settle as settle_replication
+
+        settle_replication(self.inst)  # replication tasks and scheduled policies, fleet-wide
         now = self.inst.clock.now()
         for job in self.admin_jobs.values():
             if not job.applied and job.status(now) in ("Success", "Error", "Stopped"):
@@ -288,32 +325,39 @@ class JobBoard:
                         self._finish_gc(job)
                     else:
                         self._finish_purge(job)
+                elif job.outcome == "hang" and job.stopped_at is None:
+                    job.log.append(f"{iso(now)} [ERROR] Reaper: mark job failed as job is still not finished in 1 day")
                 else:
                     job.log.append(f"{iso(now)} [ERROR] job {job.status(now).lower()}")
 
     def _finish_gc(self, job: AdminJob) -> None:
         store = self.inst.store
+        dry_run = bool(job.params.get("dry_run"))
+        blobs, manifests, freed = store.garbage_blobs, store.garbage_manifests, store.garbage_bytes
         if job.params.get("delete_untagged"):
+            # markOrSweepUntaggedBlobs / deletedArt: a dry run only simulates the untagged deletions
             for repo in store.repositories.values():
                 for aid in [a.id for a in repo.artifacts.values() if not a.tags]:
-                    art = repo.artifacts.pop(aid)
-                    store.garbage_bytes += art.size
-                    store.garbage_manifests += 1
-                    store.garbage_blobs += 2
-        blobs, manifests, freed = store.garbage_blobs, store.garbage_manifests, store.garbage_bytes
+                    art = repo.artifacts[aid] if dry_run else repo.artifacts.pop(aid)
+                    freed, manifests, blobs = freed + art.size, manifests + 1, blobs + 2
         ts = iso(self.inst.clock.now())
         workers = job.params.get("workers", 1)
+        # src/jobservice/job/impl/gc/garbage_collection.go@v2.13.0 (same lines at v2.3.0): mark logs the
+        # eligible counts and a rough estimate; only a real run sweeps, logs what it deleted and (from
+        # v2.9.0 saveGCRes) checks in freed_space / purged_* -- a dry run returns after mark.
         job.log += [
             f"{ts} [INFO] workers: {workers}",
             f"{ts} [INFO] {blobs} blobs and {manifests} manifests eligible for deletion",
-            f"{ts} [INFO] The GC job actual frees up {freed // (1024 * 1024)} MB space.",
+            f"{ts} [INFO] The GC could free up {freed // (1024 * 1024)} MB space, the size is a rough estimation.",
         ]
-        if not job.params.get("dry_run"):
+        if not dry_run:
+            job.log += [
+                f"{ts} [INFO] {blobs} blobs and {manifests} manifests are actually deleted",
+                f"{ts} [INFO] The GC job actual frees up {freed // (1024 * 1024)} MB space.",
+            ]
             store.garbage_bytes = store.garbage_manifests = store.garbage_blobs = 0
-        else:
-            freed = 0
+            job.result = {"freed_space": freed, "purged_blobs": blobs, "purged_manifests": manifests}
         job.log.append(f"{ts} [INFO] success to run gc in job.")
-        job.result = {"freed_space": freed, "purged_blobs": blobs, "purged_manifests": manifests}
 
     def _finish_purge(self, job: AdminJob) -> None:
         """src/jobservice/job/impl/purge/purge.go Job.Run: retention 0/-1 quits, capped at 240000 h; the
@@ -375,43 +419,103 @@ class JobBoard:
             "update_time": iso(updated or job.start or job.created),
         }
 
-    # --- replication ------------------------------------------------------------------------------
-    def start_replication(self, policy: dict[str, Any], trigger: str = "manual") -> ReplExecution:
-        now = self.inst.clock.now()
-        ex = ReplExecution(
-            self.inst.store.ids.next("execution"), int(policy["id"]), trigger, now, self._next_outcome("replication")
-        )
-        resources = [f["value"] for f in policy.get("filters") or [] if f.get("type") == "name"] or ["library/app"]
-        n = max(3, len(resources))
+    # --- replication (flows and effects in replicate.py) -------------------------------------------
+    def start_replication(
+        self,
+        policy: dict[str, Any],
+        trigger: str = "manual",
+        *,
+        at: datetime | None = None,
+        resource: tuple[str, list[Any], bool, bool] | None = None,
+    ) -> ReplExecution:
+        """controller/replication/execution.go Start + flow/copy.go|deletion.go Run, done at once: fetch
+        the resources (or take the event's), map them to the destination, prepare it, create the tasks."""
+        from harborops.harbor_sim import replicate as rp
+
+        inst = self.inst
+        now = at or inst.clock.now()
+        pid = int(policy["id"])
+        ex = ReplExecution(inst.store.ids.next("execution"), pid, trigger, now, self._next_outcome("replication"))
+        self.repl[ex.id] = ex
+        single = policy.get("single_active_replication") and inst.behaviour.supports("replication_single_active")
+        if single and any(
+            o.policy_id == pid and o is not ex and o.render(now)["status"] == "InProgress" for o in self.repl.values()
+        ):
+            ex.error, ex.status_text = True, "Execution skipped: active replication still in progress."
+            return ex
+        regs = inst.store.registries
+        src = rp.resolve(inst, regs.get(policy["_src"]) if policy.get("_src") else None)
+        dst = rp.resolve(inst, regs.get(policy["_dest"]) if policy.get("_dest") else None)
+        filters = list(policy.get("filters") or [])
+        deleted = tag_only = False
+        if resource is not None:
+            repo, arts, deleted, tag_only = resource
+            resources = [(repo, arts)]
+        elif src.api_down:
+            ex.error, ex.status_text = True, f"failed to fetch artifacts: {src.error}"
+            return ex
+        else:
+            resources = rp.fetch(src, filters)
+        if not resources:
+            ex.status_text = "no resources need to be replicated"
+            return ex
+        try:
+            ns, count = policy.get("dest_namespace") or "", int(policy.get("dest_namespace_replace_count", -1))
+            mapped = [rp.replace_namespace(repo, ns, count) for repo, _ in resources]
+        except ValueError as err:
+            ex.error, ex.status_text = True, str(err)
+            return ex
+        if not deleted:  # copy.go prepareForPush: the harbor adapter creates missing projects
+            if dst.api_down:
+                ex.error = True
+                ex.status_text = f"failed to do the prepare work for pushing/uploading resources: {dst.error}"
+                return ex
+            if dst.inst is not None:
+                rp.prepare_projects(dst.inst, [m.split("/", 1)[0] for m in mapped])
         duration = self.durations["replication"]
-        for i in range(n):
-            src = f"{resources[i % len(resources)].replace('**', 'app')}:v{i + 1}"
-            dst_ns = policy.get("dest_namespace") or src.split("/")[0]
+        n = len(resources)
+        for i, ((repo, arts), dst_repo) in enumerate(zip(resources, mapped, strict=True)):
             ex.tasks.append(
                 ReplTask(
-                    self.inst.store.ids.next("task"),
+                    inst.store.ids.next("task"),
                     ex.id,
-                    src,
-                    f"{dst_ns}/{src.split('/', 1)[-1]}",
+                    rp.resource_name(repo, arts),
+                    rp.resource_name(dst_repo, arts),
                     duration * (i + 1) / n,
-                    fail=ex.outcome == "fail" and i == n - 1,
+                    operation="deletion" if deleted else "copy",
+                    src_repo=repo,
+                    dst_repo=dst_repo,
+                    arts=list(arts),
+                    tag_only=tag_only,
                 )
             )
         ex.queued = "REPLICATION" in self.paused
-        self.repl[ex.id] = ex
+        rp.mark_busy(inst)
         return ex
+
+    def repl_busy(self) -> bool:
+        """Unapplied tasks or scheduled policies: the fleet must settle this board."""
+        return any(not t.applied for ex in self.repl.values() for t in ex.tasks) or any(
+            p["enabled"] and p["trigger"]["type"] == "scheduled" for p in self.inst.store.policies.values()
+        )
 
     def task_log(self, ex: ReplExecution, t: ReplTask) -> str:
         now = self.inst.clock.now()
         st = ex.task_status(t, now)
-        lines = [
-            f"{iso(ex.start)} [INFO] [/replication/transfer/image/transfer.go] copying {t.src_resource}"
-            f"(source registry) to {t.dst_resource}(destination registry)..."
-        ]
-        if st == "Succeed":
-            lines.append(f"{iso(ex.start)} [INFO] copy {t.src_resource} completed")
-        elif st == "Failed":
-            lines.append(f"{iso(ex.start)} [ERROR] failed to copy {t.src_resource}: http status code: 500")
-        elif st == "Stopped":
-            lines.append(f"{iso(ex.stopped_at or ex.start)} [INFO] the job is stopped")
-        return "\n".join(lines) + "\n"
+        at = ex.task_start(t) or ex.start
+        lines = list(t.log)
+        if not lines and st in ("InProgress", "Stopped"):
+            lines.append(
+                f"{iso(at)[:19]}Z [INFO] [/controller/replication/transfer/image/transfer.go:183]: copying "
+                f"{t.src_repo}:[{','.join(_refs(t))}](source registry) to {t.dst_repo}:[{','.join(_refs(t))}]"
+                "(destination registry)..."
+            )
+        if st == "Stopped":
+            lines.append(f"{iso(ex.stopped_at or now)[:19]}Z [INFO] [/controller/replication/transfer/image/transfer.go:175]: the job is stopped")  # noqa: E501
+        elif st == "Failed" and not t.fail:  # hung job failed by the reaper
+            lines.append(f"{iso(now)[:19]}Z [ERROR] Reaper: mark job failed as job is still not finished in 1 day")
+        return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _refs(t: ReplTask) -> list[str]:
+    return [r for a in t.arts for r in (a.tags or [a.digest])]

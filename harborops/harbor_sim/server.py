@@ -136,6 +136,8 @@ class SimServer:
             self._runners.append(runner)
             server: Any = site._server
             self.ports.append(server.sockets[0].getsockname()[1])
+        for n, inst in enumerate(self.fleet, start=1):  # registry endpoints at these URLs are the instances
+            self.fleet.bind_url(self.instance_url(n), inst)
         return self
 
     async def stop_async(self) -> None:

@@ -112,6 +112,7 @@ class Artifact:
     push_time: datetime
     tags: list[Tag] = field(default_factory=list)
     pull_time: datetime | None = None
+    labels: list[str] = field(default_factory=list)  # label names (replication label filters)
 
 
 @dataclass(slots=True)

@@ -276,7 +276,8 @@ def test_robot_secret_is_generated_and_a_chosen_one_set_by_refresh() -> None:
 def test_replication_zero_end_time_reads_as_none() -> None:
     """handler/replication.go@v2.13.0 convertExecution/convertTask always set end_time (Go's zero time while
     running) and tasks can be Pending (queued in jobservice)."""
-    _, fleet = sim("2.13.0")
+    inst, fleet = sim("2.13.0")
+    push_artifact(inst, "library", "app", "v1", 10)  # flow/copy.go: no resources -> no tasks
     h = client(fleet)
     reg_id = h.create_registry(
         {"name": "peer", "url": "https://peer.example", "type": "harbor", "insecure": True,

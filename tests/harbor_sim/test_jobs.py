@@ -126,14 +126,19 @@ def test_replication_execution_progresses_fails_and_stops(api: Api, inst: Harbor
     )
     assert c.get(f"/registries/{reg}").json()["credential"]["access_secret"] == "*****"
     assert c.post("/registries/ping", json={"id": reg}).status_code == 200
+    # pushes to a registry outside the fleet land nowhere; one task per repository (flow/copy.go createTasks)
+    from harborops.harbor_sim.routes.artifacts import push_artifact
+
+    for repo in ("nginx", "redis", "alpine"):
+        push_artifact(inst, "library", repo, "1.0", 10)
     pol = location_id(
         c.post(
             "/replication/policies",
             json={
-                "name": "pull",
-                "src_registry": {"id": reg},
-                "dest_namespace": "library",
-                "filters": [{"type": "name", "value": "library/nginx"}, {"type": "tag", "value": "1.*"}],
+                "name": "push",
+                "dest_registry": {"id": reg},
+                "dest_namespace": "mirror",
+                "filters": [{"type": "name", "value": "library/**"}, {"type": "tag", "value": "1.*"}],
                 "trigger": {"type": "manual", "trigger_settings": {"cron": ""}},
                 "override": True,
                 "enabled": True,
@@ -155,7 +160,8 @@ def test_replication_execution_progresses_fails_and_stops(api: Api, inst: Harbor
     assert c.get(f"/replication/executions/{bad}").json()["status"] == "Failed"
     failed = c.get(f"/replication/executions/{bad}/tasks", params={"status": "Failed"}).json()
     assert len(failed) == 1
-    assert "failed to copy" in c.get(f"/replication/executions/{bad}/tasks/{failed[0]['id']}/log").text
+    log = c.get(f"/replication/executions/{bad}/tasks/{failed[0]['id']}/log").text
+    assert "on the destination registry: http status code: 500" in log
     inst.jobs.set_outcome("replication", "hang", once=True)
     hung = location_id(c.post("/replication/executions", json={"policy_id": pol}))
     fleet.advance(3600)

@@ -88,6 +88,14 @@ def test_replication_end_time_always_present_and_tasks_can_be_pending(api: Api, 
     """Source: src/server/v2.0/handler/replication.go@v2.13.0 convertExecution (EndTime always set, in_progress =
     pending + scheduled + running) and convertTask (Pending passes through); src/pkg/task/task.go@v2.13.0
     createTaskRecord (a task starts Pending, no start time); src/pkg/task/dao/execution.go@v2.13.0 refreshStatus."""
+    from harborops.harbor_sim import HarborInstance
+    from harborops.harbor_sim.routes.artifacts import push_artifact
+
+    hub = HarborInstance("2.13.0", clock=fleet.clock)  # the pull source (flow/copy.go: no resources -> no tasks)
+    fleet.add(hub)
+    fleet.bind_url("https://hub.sim", hub)
+    push_artifact(hub, "library", "nginx", "1.0", 10)
+    hub.add_user("u", "s")  # the endpoint's credential (u / s) is a user of the peer
     c = api()
     pol = _policy(api)
     running = location_id(c.post("/replication/executions", json={"policy_id": pol}))

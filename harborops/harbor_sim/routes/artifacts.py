@@ -32,6 +32,7 @@ def push_artifact(
     *,
     who: str = "admin",
     digest: str | None = None,
+    labels: list[str] | None = None,
 ) -> Artifact:
     """What `docker push project/repo:tag` does to Harbor's database (incl. quota and audit)."""
     with inst.lock:
@@ -52,6 +53,9 @@ def push_artifact(
         if art is None:
             art = Artifact(store.ids.next("artifact"), r.id, proj.project_id, digest, size, now)
             r.artifacts[art.id] = art
+        for label in labels or ():
+            if label not in art.labels:
+                art.labels.append(label)
         if tag:
             for other in r.artifacts.values():  # a tag moves to the new artifact
                 other.tags = [t for t in other.tags if t.name != tag]
@@ -65,7 +69,48 @@ def push_artifact(
             project=project,
             description=f"push artifact: {full}@{digest}",
         )
+        _replication_event(inst, full, art, [tag] if tag else [])
         return art
+
+
+def _replication_event(
+    inst: HarborInstance, repo: str, art: Artifact, tags: list[str], *, deleted: bool = False, tag_only: bool = False
+) -> None:
+    """Push / tag / delete events reach the replication handler (replicate.on_event)."""
+    from harborops.harbor_sim.replicate import Cand, on_event
+
+    on_event(inst, repo, Cand(art.digest, tags, list(art.labels), art.size), deleted=deleted, tag_only=tag_only)
+
+
+def delete_artifact_by_ref(inst: HarborInstance, repo_name: str, ref: str, *, who: str) -> None:
+    """What a registry DELETE of a manifest does (replication deleting on the destination)."""
+    repo = next((r for r in inst.store.repositories.values() if r.name == repo_name), None)
+    if repo is None:
+        return
+    art = next((a for a in repo.artifacts.values() if a.digest == ref or any(t.name == ref for t in a.tags)), None)
+    if art is None:
+        return
+    tags = [t.name for t in art.tags]
+    del repo.artifacts[art.id]
+    store = inst.store
+    store.garbage_bytes, store.garbage_manifests, store.garbage_blobs = (
+        store.garbage_bytes + art.size, store.garbage_manifests + 1, store.garbage_blobs + 2
+    )  # fmt: skip
+    res = f"{repo.name}@{art.digest}"
+    inst.record(who, "delete", "artifact", res, project=repo.name.split("/")[0], description=f"delete artifact: {res}")
+    _replication_event(inst, repo.name, art, tags, deleted=True)
+
+
+def delete_tag_by_name(inst: HarborInstance, repo_name: str, tag: str, *, who: str) -> None:
+    repo = next((r for r in inst.store.repositories.values() if r.name == repo_name), None)
+    if repo is None:
+        return
+    art = next((a for a in repo.artifacts.values() if any(t.name == tag for t in a.tags)), None)
+    if art is None:
+        return
+    art.tags = [t for t in art.tags if t.name != tag]
+    inst.record(who, "delete", "tag", f"{repo.name}:{tag}", project=repo.name.split("/")[0])
+    _replication_event(inst, repo.name, art, [tag], deleted=True, tag_only=True)
 
 
 def render_repo(r: Repository) -> dict[str, Any]:
@@ -228,6 +273,7 @@ def delete_artifact(ctx: Ctx) -> SimResponse:
     _discard(ctx, art)
     res = f"{repo.name}@{art.digest}"  # topic.go DeleteArtifactEvent.ResolveToAuditLog: always by digest
     ctx.inst.record(ctx.who.name, "delete", "artifact", res, project=proj.name, description=f"delete artifact: {res}")
+    _replication_event(ctx.inst, repo.name, art, [t.name for t in art.tags], deleted=True)
     return empty()
 
 
@@ -251,6 +297,7 @@ def create_tag(ctx: Ctx) -> SimResponse:
     tag = Tag(ctx.inst.store.ids.next("tag"), name, art.id, repo.id, ctx.now)
     art.tags.append(tag)
     ctx.inst.record(ctx.who.name, "create", "tag", f"{repo.name}:{name}", project=proj.name)
+    _replication_event(ctx.inst, repo.name, art, [name])
     return created(ctx, name)
 
 
@@ -264,6 +311,7 @@ def delete_tag(ctx: Ctx) -> SimResponse:
         raise not_found(f"tag {name} not found")
     art.tags = [t for t in art.tags if t.name != name]
     ctx.inst.record(ctx.who.name, "delete", "tag", f"{repo.name}:{name}", project=proj.name)
+    _replication_event(ctx.inst, repo.name, art, [name], deleted=True, tag_only=True)
     return empty()
 
 

@@ -9,7 +9,7 @@ from harborops.harbor_sim import spec
 from harborops.harbor_sim.auth import require_system
 from harborops.harbor_sim.clock import iso
 from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, conflict, lookup, not_found
-from harborops.harbor_sim.jobs import ReplExecution, check_cron
+from harborops.harbor_sim.jobs import ReplExecution
 from harborops.harbor_sim.query import (
     EXECUTION_FIELDS,
     REGISTRY_FIELDS,
@@ -20,6 +20,7 @@ from harborops.harbor_sim.query import (
     query_rows,
     sort_rows,
 )
+from harborops.harbor_sim.replicate import check_policy_cron, mark_busy, resolve_url
 from harborops.harbor_sim.routes import Ctx, RouteSet, created, empty, ok, paged, text
 from harborops.harbor_sim.state import Registry
 
@@ -189,13 +190,14 @@ def registry_info(ctx: Ctx) -> SimResponse:
 def ping_registry(ctx: Ctx) -> SimResponse:
     require_system(ctx.who, "registry", "read")
     body = ctx.body_obj()
+    # handler/registry.go PingRegistry: a live check (a fleet peer that is down answers nothing)
     if body.get("id"):
-        healthy = _registry(ctx, body["id"]).healthy
+        url = _registry(ctx, body["id"]).url
     else:
         url = str(body.get("url") or "")
         if not url:
             raise bad_request("url is required")
-        healthy = url.rstrip("/") not in ctx.inst.unreachable_urls
+    healthy = not resolve_url(ctx.inst, url).api_down
     if not healthy:
         raise bad_request("the registry is unhealthy")
     return empty()
@@ -236,7 +238,7 @@ def _policy_fields(ctx: Ctx, body: dict[str, Any], current: dict[str, Any] | Non
     if trigger.get("type") not in ("manual", "event_based", "scheduled"):
         raise bad_request(f"invalid trigger type: {trigger.get('type')}")
     if trigger["type"] == "scheduled":
-        check_cron(str((trigger.get("trigger_settings") or {}).get("cron") or ""))
+        check_policy_cron(ctx.inst, str((trigger.get("trigger_settings") or {}).get("cron") or ""))
     deletion = bool(body.get("replicate_deletion", body.get("deletion", False)))
     return {
         "name": name,
@@ -281,6 +283,7 @@ def create_policy(ctx: Ctx) -> SimResponse:
     fields = _policy_fields(ctx, ctx.body_obj(), None)
     pid = ctx.inst.store.ids.next("policy")
     ctx.inst.store.policies[pid] = {"id": pid, **fields, "_created": ctx.now, "_updated": ctx.now}
+    mark_busy(ctx.inst)
     return created(ctx, pid)
 
 
@@ -294,7 +297,8 @@ def get_policy(ctx: Ctx) -> SimResponse:
 def update_policy(ctx: Ctx) -> SimResponse:
     require_system(ctx.who, "replication-policy", "update")
     p = _policy(ctx, ctx.params["id"])
-    p.update(_policy_fields(ctx, ctx.body_obj(), p), _updated=ctx.now)
+    p.update(_policy_fields(ctx, ctx.body_obj(), p), _updated=ctx.now, _sched_from=ctx.now)
+    mark_busy(ctx.inst)
     return empty()
 
 
@@ -367,8 +371,8 @@ def list_tasks(ctx: Ctx) -> SimResponse:
             "execution_id": ex.id,
             "status": ex.task_status(t, ctx.now),
             "job_id": f"job-{t.id:08x}",
-            "operation": "copy",
-            "resource_type": "image",
+            "operation": t.operation,
+            "resource_type": t.resource_type,
             "src_resource": t.src_resource,
             "dst_resource": t.dst_resource,
             "start_time": iso(start) if start is not None else ZERO_TIME,
