@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "harborops.installs",
     "harborops.events",
     "harborops.access",
+    "harborops.maintenance",
+    "harborops.certificates",
+    "harborops.replication",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +212,17 @@ EVENTS_RETENTION_DAYS = envint("HARBOROPS_EVENTS_RETENTION_DAYS", 365)   # store
 EVENTS_INGEST_MAX = envint("HARBOROPS_EVENTS_INGEST_MAX", 20000)         # per source per scheduled run
 EVENTS_BATCH = envint("HARBOROPS_EVENTS_BATCH", 5000)                    # events per transaction
 
+# --- Replication health (harborops/replication; README "Replication") ---------------------------
+REPLICATION_HARBOR_TIMEOUT = envint("HARBOROPS_REPLICATION_TIMEOUT", 15)        # seconds per Harbor call
+REPLICATION_STUCK_MINUTES = envint("HARBOROPS_REPLICATION_STUCK_MINUTES", 60)   # InProgress longer: stuck
+REPLICATION_LAG_HOURS = envint("HARBOROPS_REPLICATION_LAG_HOURS", 26)           # scheduled: no success for
+REPLICATION_SCHEDULE_GRACE_MINUTES = envint("HARBOROPS_REPLICATION_SCHEDULE_GRACE_MINUTES", 15)  # late start ok
+REPLICATION_HISTORY_DAYS = envint("HARBOROPS_REPLICATION_HISTORY_DAYS", 30)     # executions kept
+REPLICATION_FIRST_READ = envint("HARBOROPS_REPLICATION_FIRST_READ", 1000)       # executions read on first collect
+REPLICATION_MAX_NEW = envint("HARBOROPS_REPLICATION_MAX_NEW", 5000)             # new executions read per run
+REPLICATION_PAIR_SYNC_TIMEOUT = envint("HARBOROPS_REPLICATION_PAIR_SYNC_TIMEOUT", 1800)  # pair setup waits
+REPLICATION_PAIR_POLL_SECONDS = envint("HARBOROPS_REPLICATION_PAIR_POLL_SECONDS", 5)      # for its first sync
+
 # --- LDAP login and team mappings (harborops/access; README "Access: LDAP") -------------------
 # AUTH_LDAP_* for django-auth-ldap, built from HARBOROPS_LDAP_*; empty HARBOROPS_LDAP_URI = LDAP off.
 # ModelBackend stays: local accounts (the first admin) log in when the directory is down.
@@ -217,6 +231,14 @@ from harborops.access.ldap_config import auth_ldap_settings  # noqa: E402
 globals().update(auth_ldap_settings())
 AUTHENTICATION_BACKENDS = ["harborops.access.login.HarboropsLDAPBackend", "django.contrib.auth.backends.ModelBackend"]
 ACCESS_APPLY_TIMEOUT = envint("HARBOROPS_ACCESS_TIMEOUT", 15)  # seconds per Harbor call in plan/apply/drift
+
+# --- Garbage collection (harborops/maintenance; README "Garbage collection") -------------------
+GC_MAX_CONCURRENT = envint("HARBOROPS_GC_MAX_CONCURRENT", 4)          # GCs at once across the fleet
+GC_POLL_SECONDS = envint("HARBOROPS_GC_POLL_SECONDS", 15)             # how often a run polls Harbor
+GC_HARBOR_TIMEOUT = envint("HARBOROPS_GC_TIMEOUT", 30)                # seconds per Harbor call
+GC_LONG_RUN_HOURS = envint("HARBOROPS_GC_LONG_RUN_HOURS", 20)         # watchdog: before jobservice's 24 h
+GC_MAX_AGE_DAYS = envint("HARBOROPS_GC_MAX_AGE_DAYS", 8)              # watchdog: last success older than
+GC_MISSED_GRACE_MINUTES = envint("HARBOROPS_GC_MISSED_GRACE_MINUTES", 60)  # a scheduled run may be late
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -244,12 +266,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["harborops.core.api.permissions.RolePermission"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "harborops.core.api.schema.document_error_responses"],
     # One name per choice set that several fields share (keeps `check --deploy` warning-free).
     "ENUM_NAME_OVERRIDES": {
         "InstanceStatusEnum": "harborops.fleet.models.Instance.Status",
+        "PreflightStatusEnum": "harborops.access.services.preflight.STATUSES",
         "JobStatusEnum": "harborops.core.models.jobs.JobRun.Status",
         "AuditSourceEnum": "harborops.events.models.Source",
         "InstallerSourceEnum": "harborops.installs.models.Installer.Source",
+        "CertificateEndpointStatusEnum": "harborops.certificates.models.Endpoint.Status",
+        "CertificateEndpointSourceEnum": "harborops.certificates.models.Endpoint.Source",
+        "ManagedCAKeyTypeEnum": "harborops.certificates.models.ManagedCA.KeyType",
+        "IssuedCertificateKeyTypeEnum": "harborops.certificates.models.IssuedCertificate.KeyType",
+        "ManagedCAScopeEnum": "harborops.certificates.models.ManagedCA.Scope",
+        "ManagedCAOriginEnum": "harborops.certificates.models.ManagedCA.Origin",
+        "PullingHostRuntimeEnum": "harborops.certificates.models.PullingHost.Runtime",
+        "TrustStateEnum": "harborops.certificates.models.TrustState.State",
     },
 }
 

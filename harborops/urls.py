@@ -15,6 +15,9 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("harborops.ssh.api.urls")),
     path("", include("harborops.installs.api.urls")),
     path("", include("harborops.access.api.urls")),
+    path("", include("harborops.maintenance.api.urls")),
+    path("", include("harborops.certificates.api.urls")),
+    path("replication/", include("harborops.replication.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
@@ -28,6 +31,9 @@ urlpatterns = [
     path("ssh/", include("harborops.ssh.urls")),
     path("installs/", include("harborops.installs.urls")),
     path("access/", include("harborops.access.urls")),
+    path("maintenance/", include("harborops.maintenance.urls")),
+    path("certificates/", include("harborops.certificates.urls")),
+    path("replication/", include("harborops.replication.urls")),
     path("api/", include(api_patterns)),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True,
                                                      authentication_form=ThrottledAuthenticationForm), name="login"),
@@ -35,3 +41,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
 ]
+
+handler404 = "harborops.core.views.errors.not_found"
+handler500 = "harborops.core.views.errors.server_error"

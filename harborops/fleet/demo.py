@@ -12,6 +12,7 @@ from harborops.core.actor import Actor
 from harborops.fleet.models import HAGroup, Instance
 from harborops.fleet.services import ha_groups, inventory
 from harborops.harbor_sim import Fleet, HarborInstance
+from harborops.harbor_sim.clock import Clock
 from harborops.harbor_sim.faults import Latency
 from harborops.harbor_sim.server import SimServer
 
@@ -48,8 +49,9 @@ DEMO = [
 
 def build() -> Fleet:
     instances = []
+    clock = Clock()  # real time: jobs (GC, replication) progress while the demo runs
     for spec in DEMO:
-        inst = HarborInstance(spec.version, name=spec.name, admin_password=ADMIN_PASSWORD)
+        inst = HarborInstance(spec.version, name=spec.name, admin_password=ADMIN_PASSWORD, clock=clock)
         inst.store.garbage_bytes = int(spec.used * inst.storage_total)
         if spec.trouble == "unhealthy":
             inst.unhealthy["trivy"] = "trivy adapter: connection refused"
@@ -58,7 +60,7 @@ def build() -> Fleet:
         elif spec.trouble == "down":
             inst.faults.error_rate = 1.0
         instances.append(inst)
-    return Fleet(instances)
+    return Fleet(instances, clock=clock)
 
 
 def register(server: SimServer, actor: Actor) -> list[Instance]:

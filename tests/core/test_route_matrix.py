@@ -90,7 +90,7 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
         "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     "fleet:instance_delete": ("/fleet/{instance}/delete/", {
-        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     "fleet:instance_sweep": ("/fleet/{instance}/sweep/", {
         "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
@@ -117,7 +117,7 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
         "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     "fleet:hagroup_delete": ("/fleet/ha-groups/{hagroup}/delete/", {
-        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     # REST API: 401 without credentials (DRF, Token scheme), 403 without the role.
     "api-schema": ("/api/schema/", {
@@ -210,7 +210,7 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
         "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     "ssh:host_delete": ("/ssh/{ssh_host}/delete/", {
-        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     "ssh:host_scan_key": ("/ssh/{ssh_host}/scan-key/", {
         "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
@@ -234,6 +234,144 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
         "GET": "401 403 405 405 405", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
         "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
     "ssh-api:host-check": ("/api/ssh/hosts/{ssh_host}/check/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    # Certificates: endpoints are admin's; a scan (a job) is operator's; everything reads for viewers.
+    "certificates:expiry_list": ("/certificates/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:scan_all": ("/certificates/scan/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:endpoint_list": ("/certificates/endpoints/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:endpoint_create": ("/certificates/endpoints/add/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:endpoint_detail": ("/certificates/endpoints/{endpoint}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:endpoint_edit": ("/certificates/endpoints/{endpoint}/edit/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:endpoint_delete": ("/certificates/endpoints/{endpoint}/delete/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:endpoint_scan": ("/certificates/endpoints/{endpoint}/scan/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates-api:endpoint-list": ("/api/certificates/endpoints/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "certificates-api:endpoint-detail": ("/api/certificates/endpoints/{endpoint}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 400",
+        "PATCH": "401 403 403 403 200", "DELETE": "401 403 403 403 204"}),
+    "certificates-api:endpoint-scan": ("/api/certificates/endpoints/{endpoint}/scan/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "certificates-api:endpoint-scan-all": ("/api/certificates/endpoints/scan/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "certificates-api:certificate-list": ("/api/certificates/certificates/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "certificates-api:certificate-detail": ("/api/certificates/certificates/{certificate}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "certificates-api:expiry-list": ("/api/certificates/expiry/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    # Managed CAs: everything but reading (and the public CA certificate) is admin's; key exports are POST only.
+    "certificates:ca_list": ("/certificates/cas/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:ca_create": ("/certificates/cas/add/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:ca_import": ("/certificates/cas/import/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:ca_detail": ("/certificates/cas/{ca}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:ca_issue": ("/certificates/cas/{ca}/issue/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 400", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:ca_delete": ("/certificates/cas/{ca}/delete/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:ca_download": ("/certificates/cas/{ca}/ca.crt", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:ca_export_key": ("/certificates/cas/{ca}/export-key/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:issued_detail": ("/certificates/issued/{issued}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:issued_cert": ("/certificates/issued/{issued}/cert.pem", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:issued_chain": ("/certificates/issued/{issued}/chain.pem", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:issued_bundle": ("/certificates/issued/{issued}/bundle/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates-api:ca-list": ("/api/certificates/cas/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "certificates-api:ca-detail": ("/api/certificates/cas/{ca}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 400"}),
+    "certificates-api:ca-import": ("/api/certificates/cas/import/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "certificates-api:ca-issue": ("/api/certificates/cas/{ca}/issue/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "certificates-api:ca-export-key": ("/api/certificates/cas/{ca}/export-key/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 403 200", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "certificates-api:issued-list": ("/api/certificates/issued/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "certificates-api:issued-detail": ("/api/certificates/issued/{issued}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "certificates-api:issued-export-key": ("/api/certificates/issued/{issued}/export-key/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 403 200", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    # CA trust on pulling hosts: pulling hosts are admin's; pushes and checks (jobs) are operator's.
+    "certificates:trust_matrix": ("/certificates/trust/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:pulling_host_create": ("/certificates/trust/hosts/add/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:pulling_host_delete": ("/certificates/trust/hosts/{pulling_host}/delete/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:trust_push": ("/certificates/trust/push/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:trust_check": ("/certificates/trust/check/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates-api:pulling-host-list": ("/api/certificates/pulling-hosts/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "certificates-api:pulling-host-detail": ("/api/certificates/pulling-hosts/{pulling_host}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 204"}),
+    "certificates-api:trust-list": ("/api/certificates/trust/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "certificates-api:trust-push": ("/api/certificates/trust/push/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 400 400", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "certificates-api:trust-check": ("/api/certificates/trust/check/", {
         "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
         "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
     # Harbor installs: installers and install definitions are admin's; starting or retrying the job is operator's.
@@ -290,7 +428,7 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
         "GET": "302 403 403 200 200", "POST": "302 403 403 200 200", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     "access:mapping_delete": ("/access/mappings/{mapping}/delete/", {
-        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "GET": "302 403 403 200 200", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     "access:onboard": ("/access/onboard/", {
         "GET": "302 403 403 200 200", "POST": "302 403 403 200 200", "PUT": "405 405 405 405 405",
@@ -413,6 +551,158 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
     "events-api:purge": ("/api/events/purge/", {
         "GET": "401 403 405 405 405", "POST": "401 403 403 403 202", "PUT": "401 403 403 403 405",
         "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    # Replication: reading needs viewer; collect, trigger, stop and enable/disable need operator.
+    "replication:policy_list": ("/replication/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication:collect": ("/replication/collect/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication:policy_detail": ("/replication/policies/{rpolicy}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication:policy_trigger": ("/replication/policies/{rpolicy}/trigger/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication:policy_set_enabled": ("/replication/policies/{rpolicy}/enabled/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication:execution_stop": ("/replication/executions/{rexecution}/stop/", {
+        "GET": "302 403 403 200 200", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication:task_log": ("/replication/tasks/{rtask}/log/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication-api:policy-list": ("/api/replication/policies/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "replication-api:policy-detail": ("/api/replication/policies/{rpolicy}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "replication-api:policy-executions": ("/api/replication/policies/{rpolicy}/executions/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "replication-api:registry-list": ("/api/replication/registries/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "replication-api:instance-list": ("/api/replication/instances/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "replication-api:task-log": ("/api/replication/tasks/{rtask}/log/", {
+        "GET": "401 403 502 502 502", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "replication-api:collect": ("/api/replication/collect/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "replication-api:policy-trigger": ("/api/replication/policies/{rpolicy}/trigger/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 502 502", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "replication-api:policy-enabled": ("/api/replication/policies/{rpolicy}/enabled/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 400 400", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "replication-api:execution-stop": ("/api/replication/executions/{rexecution}/stop/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 502 502", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "replication:pair_list": ("/replication/pairs/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication:pair_detail": ("/replication/pairs/{hagroup}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication:pair_setup": ("/replication/pairs/{hagroup}/setup/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication:pair_teardown": ("/replication/pairs/{hagroup}/teardown/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication:pair_check": ("/replication/pairs/{hagroup}/check/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication-api:pair-list": ("/api/replication/pairs/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "replication-api:pair-detail": ("/api/replication/pairs/{hagroup}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "replication-api:pair-setup": ("/api/replication/pairs/{hagroup}/setup/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "replication-api:pair-teardown": ("/api/replication/pairs/{hagroup}/teardown/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "replication-api:pair-check": ("/api/replication/pairs/{hagroup}/check/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 400 400", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    # Maintenance (GC): reading needs viewer; policies are admin's; runs, checks and Harbor schedules operator's.
+    "maintenance:overview": ("/maintenance/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance:check": ("/maintenance/check/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance:policy_create": ("/maintenance/policies/add/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance:policy_detail": ("/maintenance/policies/{gcpolicy}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance:policy_edit": ("/maintenance/policies/{gcpolicy}/edit/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance:policy_delete": ("/maintenance/policies/{gcpolicy}/delete/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance:policy_run": ("/maintenance/policies/{gcpolicy}/run/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance:policy_set_schedules": ("/maintenance/policies/{gcpolicy}/set-schedules/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance:run_steps": ("/maintenance/runs/{job}/steps/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance:offline_create": ("/maintenance/offline/add/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance:offline_detail": ("/maintenance/offline/{offlinetarget}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance:offline_edit": ("/maintenance/offline/{offlinetarget}/edit/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance:offline_delete": ("/maintenance/offline/{offlinetarget}/delete/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance-api:offline-target-list": ("/api/maintenance/offline-targets/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "maintenance-api:offline-target-detail": ("/api/maintenance/offline-targets/{offlinetarget}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 400",
+        "PATCH": "401 403 403 403 200", "DELETE": "401 403 403 403 204"}),
+    "maintenance-api:policy-list": ("/api/maintenance/policies/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "maintenance-api:policy-detail": ("/api/maintenance/policies/{gcpolicy}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 400",
+        "PATCH": "401 403 403 403 200", "DELETE": "401 403 403 403 204"}),
+    "maintenance-api:policy-run": ("/api/maintenance/policies/{gcpolicy}/run/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "maintenance-api:policy-set-schedules": ("/api/maintenance/policies/{gcpolicy}/set-schedules/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "maintenance-api:step-list": ("/api/maintenance/steps/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "maintenance-api:step-detail": ("/api/maintenance/steps/{gcstep}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "maintenance-api:instance-list": ("/api/maintenance/instances/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "maintenance-api:instance-check": ("/api/maintenance/instances/check/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
 }
 
 
@@ -484,9 +774,58 @@ def _objects(user: User | None) -> dict[str, int]:
     objects["lockout"] = LoginFailureCounter.objects.create(
         kind="address", key="192.0.2.7", failures=5, window_started_at=job.created_at, last_failure_at=job.created_at,
         locked_until=job.created_at + timedelta(hours=1)).pk
+    objects.update(certificate_objects())
+    objects.update(replication_objects(instance))
+    from harborops.maintenance.models import GCPolicy, GCStep
+
+    gcpolicy = GCPolicy.objects.create(name="matrix-gc", harbor_cron="0 0 3 * * 6")
+    objects["gcpolicy"] = gcpolicy.pk
+    objects["gcstep"] = GCStep.objects.create(job=job, policy=gcpolicy, instance=instance, instance_name="matrix").pk
+    from harborops.maintenance.models import OfflineTarget
+
+    registry_host = SSHHost.objects.create(name="matrix-ssh-registry", address="127.0.0.1", port=9, username="x")
+    objects["offlinetarget"] = OfflineTarget.objects.create(  # on a host of its own: {ssh_host} stays removable
+        name="matrix-registry", host=registry_host, stop_mode="compose", compose_dir="/opt/registry",
+        config_path="/etc/registry/config.yml", storage_dir="/var/lib/registry",
+        registry_url="http://127.0.0.1:9").pk
     return objects | {"job": job.pk, "action": action.pk, "other_user": other.pk, "own_token": token.pk,
             "instance": instance.pk, "hagroup": hagroup.pk, "ssh_host": ssh_host.pk,
             "installer": installer.pk, "install": install.pk}
+
+
+def replication_objects(instance: Instance) -> dict[str, int]:
+    from harborops.replication.models import Execution, FailedTask, Policy
+
+    policy = Policy.objects.create(instance=instance, harbor_id=1, name="matrix-repl", direction="push",
+                                   trigger_type="manual")
+    execution = Execution.objects.create(instance=instance, policy=policy, harbor_id=1, status="InProgress")
+    task = FailedTask.objects.create(execution=execution, harbor_id=1, status="Failed")
+    return {"rpolicy": policy.pk, "rexecution": execution.pk, "rtask": task.pk}
+
+
+def certificate_objects() -> dict[str, int]:
+    from django.utils.timezone import now
+
+    from harborops.certificates.models import Certificate, ChainEntry, Endpoint
+
+    endpoint = Endpoint.objects.create(label="matrix-tls", host="127.0.0.1", port=9)
+    cert = Certificate.objects.create(fingerprint="AB:CD", pem="-", subject="CN=m", issuer="CN=m", serial="1",
+                                      not_before=now(), not_after=now(), signature_algorithm="x", key_type="RSA")
+    ChainEntry.objects.create(endpoint=endpoint, certificate=cert, position=0)
+    from harborops.certificates.models import IssuedCertificate, ManagedCA
+
+    ca = ManagedCA.objects.create(name="matrix-ca", origin="generated", certificate="-", private_key="k",
+                                  fingerprint="AB", subject="CN=m", key_description="EC", not_before=now(),
+                                  not_after=now())
+    issued = IssuedCertificate.objects.create(ca=ca, hostname="h", certificate="-", private_key="k",
+                                              fingerprint="CD", serial="1", not_before=now(), not_after=now())
+    from harborops.certificates.models import PullingHost
+    from harborops.ssh.models import SSHHost
+
+    pulling = PullingHost.objects.create(host=SSHHost.objects.create(name="matrix-pull", address="127.0.0.1",
+                                                                     port=9, username="x"))
+    return {"endpoint": endpoint.pk, "certificate": cert.pk, "ca": ca.pk, "issued": issued.pk,
+            "pulling_host": pulling.pk}
 
 
 @pytest.mark.parametrize("route", sorted(MATRIX))

@@ -31,6 +31,7 @@ CANARIES = {
     "user password": "Canary-Passw0rd-7f3a9",
     "encrypted secret (Harbor password stand-in)": "Canary-Harbor-Secret-91bd",
     "Harbor instance password": "Canary-Instance-Pass-3c77",
+    "HA pair robot secret": "Canary-Pair-Robot-Secret-d41e",
 }
 
 
@@ -66,7 +67,108 @@ def plant(alice: User) -> dict[str, str]:
     sweep_chunk([Instance.objects.get(name="eu-1").pk])  # fails (nothing listens): the error must not leak
     plant_ssh_key(admin_api, canaries)
     plant_ldap_bind_password(admin_api, canaries)
+    plant_ca_keys(admin_api, canaries)
+    plant_gc_run(admin_api)
     return canaries
+
+
+def plant_replication(instance_id: int) -> dict[str, int]:
+    """Replication rows on eu-1 (password a canary; nothing listens): the failing collection, the failed
+    trigger / stop in the action log and the task-log fetch must not carry the password."""
+    from unittest import mock
+
+    from harborops.replication import services as repl
+    from harborops.replication.models import Execution, FailedTask, Policy
+
+    instance = Instance.objects.get(pk=instance_id)
+    policy = Policy.objects.create(instance=instance, harbor_id=1, name="canary-repl", direction="push",
+                                   trigger_type="manual")
+    execution = Execution.objects.create(instance=instance, policy=policy, harbor_id=1, status="InProgress")
+    task = FailedTask.objects.create(execution=execution, harbor_id=1, status="Failed")
+    with mock.patch("harborops.core.tasks.run_job.apply_async"):
+        execute(repl.start_collect(actor=Actor.system("pytest")).pk)
+    for action in (lambda: repl.trigger_policy(policy, actor=Actor.system("pytest")),
+                   lambda: repl.stop_execution(execution, actor=Actor.system("pytest"))):
+        with pytest.raises(repl.ActionFailed):
+            action()
+    # an HA pair's robot secret (kept encrypted for the peer's registry endpoint)
+    from harborops.replication.models import HAPair, PairSide
+
+    group, _ = HAGroup.objects.get_or_create(name="canary-ha")
+    group.mode = HAGroup.Mode.TWO_WAY_REPLICATION
+    group.save()
+    pair = HAPair.objects.create(group=group, projects=["library"], status="set_up")
+    PairSide.objects.create(pair=pair, instance=instance, robot_id=7, robot_name="robot$harborops-ha-canary",
+                            robot_secret=CANARIES["HA pair robot secret"], registry_id=3, policy_id=4)
+    return {"rpolicy": policy.pk, "rexecution": execution.pk, "rtask": task.pk}
+
+
+def plant_gc_run(admin_api: APIClient) -> None:
+    """A GC policy run on eu-1 (whose password is a canary; nothing listens): the failing step's
+    message, log and the job must not carry the password."""
+    from unittest import mock
+
+    policy = admin_api.post("/api/maintenance/policies/", {"name": "canary-gc", "targets": "listed",
+                                                            "instances": ["eu-1"], "harbor_cron": "0 0 3 * * 6"},
+                            format="json")
+    assert policy.status_code == 201, policy.content
+    with mock.patch("harborops.core.tasks.run_job.apply_async"):
+        started = admin_api.post(f"/api/maintenance/policies/{policy.json()['id']}/run/", {}, format="json")
+        assert started.status_code == 202, started.content
+        execute(started.json()["id"])
+        schedules = admin_api.post(f"/api/maintenance/policies/{policy.json()['id']}/set-schedules/", {},
+                                   format="json")
+        execute(schedules.json()["id"])
+
+
+def plant_ca_keys(admin_api: APIClient, canaries: dict[str, str]) -> None:
+    """A CA imported with its private key, a generated CA, certificates they issue (keys generated here),
+    both keys exported by an admin (logged), and a scan of an endpoint nothing listens on."""
+    from unittest import mock
+
+    from cryptography.hazmat.primitives import serialization
+
+    from harborops.certificates.models import IssuedCertificate, ManagedCA
+    from harborops.certificates.tasks import start_scan
+    from tests.certificates import pki
+
+    authority = pki.make_authority("Canary Root CA")
+    key_pem = authority.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()).decode()
+    canaries["CA private key (a line of it)"] = key_pem.splitlines()[1]
+    imported = admin_api.post("/api/certificates/cas/import/", {
+        "name": "canary-ca", "certificate": authority.pem, "private_key": key_pem}, format="json")
+    assert imported.status_code == 201, imported.content
+    created = admin_api.post("/api/certificates/cas/", {"name": "made-here", "key_type": "ecp256", "days": 30},
+                             format="json")
+    assert created.status_code == 201, created.content
+    made_here = ManagedCA.objects.get(name="made-here").private_key
+    canaries["generated CA private key (a line of it)"] = made_here.splitlines()[1]
+    for ca in (imported.json()["id"], created.json()["id"]):
+        issued = admin_api.post(f"/api/certificates/cas/{ca}/issue/", {
+            "hostname": "harbor.example.invalid", "days": 10, "key_type": "ecp256"}, format="json")
+        assert issued.status_code == 201, issued.content
+        assert admin_api.post(f"/api/certificates/cas/{ca}/export-key/").status_code == 200
+        assert admin_api.post(f"/api/certificates/issued/{issued.json()['id']}/export-key/").status_code == 200
+    server_key = IssuedCertificate.objects.order_by("pk").first()
+    assert server_key is not None
+    canaries["issued server private key (a line of it)"] = server_key.private_key.splitlines()[1]
+    admin_api.post("/api/certificates/endpoints/", {"label": "canary-tls", "host": "127.0.0.1", "port": 9},
+                   format="json")
+    with mock.patch("harborops.core.tasks.run_job.apply_async"):
+        job = start_scan(actor=Actor.system("pytest"))
+    execute(job.pk)
+    # A trust push to an SSH host nothing answers on: the job fails, the keys stay sealed.
+    endpoint = admin_api.get("/api/certificates/endpoints/?label=canary-tls").json()["results"][0]
+    assert admin_api.patch(f"/api/certificates/endpoints/{endpoint['id']}/", {"trust_ca": imported.json()["id"]},
+                           format="json").status_code == 200
+    pulling = admin_api.post("/api/certificates/pulling-hosts/", {
+        "host": SSHHost.objects.get(name="ssh-1").pk, "runtime": "podman"}, format="json")
+    assert pulling.status_code == 201, pulling.content
+    with mock.patch("harborops.core.tasks.run_job.apply_async"):
+        push = admin_api.post("/api/certificates/trust/push/", {}, format="json")
+    assert push.status_code == 202, push.content
+    execute(push.json()["id"])
 
 
 def plant_ldap_bind_password(admin_api: APIClient, canaries: dict[str, str]) -> None:
@@ -168,10 +270,31 @@ def test_no_canary_appears_anywhere(alice: User, bob: User, vera: User, caplog):
                "hagroup": HAGroup.objects.get_or_create(name="canary-ha")[0].pk,
                "installer": Installer.objects.get().pk, "install": Install.objects.get().pk,
                "mapping": TeamMapping.objects.get().pk, "finding": DriftFinding.objects.first().pk}  # type: ignore[union-attr]
-    from harborops.events.models import HarborEvent
+    from harborops.certificates.models import Certificate, Endpoint, IssuedCertificate, ManagedCA
 
+    objects["endpoint"] = Endpoint.objects.get(label="canary-tls").pk
+    objects["certificate"] = Certificate.objects.create(
+        fingerprint="CA:NA", pem="-", subject="CN=c", issuer="CN=c", serial="1", not_before=job.created_at,
+        not_after=job.created_at, signature_algorithm="x", key_type="EC").pk
+    objects["ca"] = ManagedCA.objects.get(name="canary-ca").pk
+    objects["issued"] = IssuedCertificate.objects.order_by("pk").values_list("pk", flat=True)[0]
+    from harborops.certificates.models import PullingHost
+
+    objects["pulling_host"] = PullingHost.objects.create(host_id=objects["ssh_host"], runtime="docker").pk
+    from harborops.events.models import HarborEvent
+    from harborops.maintenance.models import GCPolicy, GCStep
+
+    objects["gcpolicy"] = GCPolicy.objects.get(name="canary-gc").pk
+    objects["gcstep"] = GCStep.objects.get().pk
+    from harborops.maintenance.models import OfflineTarget
+
+    objects["offlinetarget"] = OfflineTarget.objects.create(
+        name="canary-registry", host=SSHHost.objects.get(name="ssh-1"), stop_mode="systemd",
+        systemd_unit="registry", config_path="/etc/registry/config.yml", storage_dir="/var/lib/registry",
+        registry_url="http://127.0.0.1:9").pk
     objects["event"] = HarborEvent.objects.create(instance_id=objects["instance"], instance_name="eu-1",
                                                   source="audit-logs", harbor_id=1, op_time=job.created_at).pk
+    objects.update(plant_replication(objects["instance"]))
     # Wrong passwords until a lockout: the attempted password must not show anywhere either.
     canaries["mistyped login password"] = "canary-mistyped-login-password-5e1f"
     for _ in range(5):
@@ -192,6 +315,10 @@ def test_no_canary_appears_anywhere(alice: User, bob: User, vera: User, caplog):
             body = b"".join(response.streaming_content) if response.streaming else response.content
             inspect(f"GET {url} as {user.username}", body.decode(errors="replace"))
         inspect("/api/jobs/ log", api.get(f"/api/jobs/{job.pk}/log/").content.decode())
+        gc_job = GCStep.objects.get().job_id  # a GC run's job page and step list show each instance's log
+        for url in (f"/jobs/{gc_job}/", f"/maintenance/runs/{gc_job}/steps/", f"/api/jobs/{gc_job}/log/"):
+            inspect(f"GET {url} as {user.username}", (api if url.startswith("/api/") else client).get(url)
+                    .content.decode())
         inspect("/api/schema/", api.get("/api/schema/?format=json").content.decode())
         inspect("/api/action-log/?limit=500", api.get("/api/action-log/?limit=500").content.decode())
 

@@ -54,7 +54,9 @@ def _status_context(job: JobRun, after: int) -> dict[str, object]:
 @role_required(VIEWER)
 def job_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = get_job_for_user(request, pk)
-    return render(request, "core/job_detail.html", _status_context(job, 0))
+    kind = registered_kinds().get(job.kind)
+    return render(request, "core/job_detail.html",
+                  {**_status_context(job, 0), "kind_template": kind.detail_template if kind else ""})
 
 
 @role_required(VIEWER)

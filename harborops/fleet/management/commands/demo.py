@@ -11,10 +11,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from harborops.certificates import demo as certificates_demo
+from harborops.certificates.services import scan
 from harborops.core.actor import Actor
 from harborops.fleet import demo
 from harborops.fleet.services import sweep
 from harborops.harbor_sim.server import SimServer
+from harborops.maintenance import demo as maintenance_demo
+from harborops.replication import demo as replication_demo
 
 ACTOR = Actor.system("manage.py demo")
 
@@ -32,16 +36,27 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["remove"]:
             self.stdout.write(f"removed {demo.unregister(ACTOR)} demo instances")
+            self.stdout.write(f"removed {certificates_demo.unregister(ACTOR)} demo TLS endpoints")
+            self.stdout.write(f"removed {maintenance_demo.unregister(ACTOR)} demo GC policy")
             return
         server = SimServer(demo.build(), options["host"], options["port"]).start()
+        tls_servers: list[SimServer] = []
         try:
             instances = demo.register(server, ACTOR)
             self.stdout.write(f"demo fleet: {len(instances)} simulated Harbors on {server.base_url}")
             for inst in instances:
                 self.stdout.write(f"  {inst.name:<18} {inst.url}")
+            for line in replication_demo.start(server, ACTOR):
+                self.stdout.write(line)
+            for line in maintenance_demo.start(server, ACTOR):
+                self.stdout.write(line)
+            tls_servers, endpoints = certificates_demo.start(options["host"], ACTOR)
+            self.stdout.write(f"demo TLS: {len(endpoints)} simulated Harbors over TLS (certificates of the "
+                              f"demo CA {certificates_demo.CA_NAME!r} spread over the expiry bands)")
             if not options["no_sweep"]:
                 result = sweep.sweep_ids([i.pk for i in instances], timeout=5.0)
                 self.stdout.write(f"first sweep: {result.summary()}")
+                self.stdout.write(f"first certificate scan: {scan.scan_endpoints(endpoints, timeout=5.0).summary()}")
             self.stdout.write("open the dashboard's Fleet page; the scheduled sweep keeps it current. "
                               "Ctrl-C stops the simulated Harbors (they stay registered and turn 'down'; "
                               "`manage.py demo --remove` removes them).")
@@ -53,6 +68,8 @@ class Command(BaseCommand):
                 signal.signal(sig, lambda *_: stop.set())
             stop.wait()
         finally:
+            for tls in tls_servers:
+                tls.stop()
             server.stop()
 
 
