@@ -14,6 +14,12 @@ from harborops.harbor.http import install_transport_wrapper, remove_transport_wr
 
 pytest_plugins = ["tests.support.fixtures"]
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    from tests.support import netguard
+
+    netguard.install()  # loopback only, no real name resolved: see tests/support/netguard.py
+
 _skipped: list[str] = []
 
 
