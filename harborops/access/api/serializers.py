@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from harborops.access.models import DriftFinding, TeamMapping
+from harborops.access.services import preflight
 from harborops.fleet.models import Instance
 
 
@@ -42,3 +43,24 @@ class GroupSerializer(serializers.Serializer[dict[str, Any]]):
     dn = serializers.CharField()
     name = serializers.CharField()
     description = serializers.CharField()
+
+
+class PreflightFindingSerializer(serializers.Serializer[dict[str, Any]]):
+    check = serializers.ChoiceField(choices=preflight.CHECKS)
+    status = serializers.ChoiceField(choices=preflight.STATUSES)
+    reason = serializers.CharField()
+    message = serializers.CharField()
+
+
+class PreflightCheckSerializer(serializers.Serializer[dict[str, Any]]):
+    """One mapping's preflight on one instance (access/services/preflight.py MappingCheck.as_dict)."""
+
+    instance_id = serializers.IntegerField()
+    instance = serializers.CharField()  # type: ignore[assignment]  # the instance's name, not the serializer's
+    mapping_id = serializers.IntegerField(allow_null=True)
+    mapping = serializers.CharField()
+    group_dn = serializers.CharField()
+    findings = PreflightFindingSerializer(many=True)
+    status = serializers.ChoiceField(choices=preflight.STATUSES)
+    ineffective = serializers.BooleanField()
+    summary = serializers.CharField()

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -14,6 +14,7 @@ from harborops.access.api.serializers import (
     DriftFindingSerializer,
     GroupSerializer,
     MappingSerializer,
+    PreflightCheckSerializer,
 )
 from harborops.access.filtersets import DriftFilterSet, MappingFilterSet
 from harborops.access.models import DriftFinding, TeamMapping
@@ -65,15 +66,16 @@ class MappingViewSet(viewsets.ModelViewSet[TeamMapping]):
         """The plan for every mapping, including removals of what deleted mappings left behind."""
         return Response(reconcile.compute_plan().as_dict())
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: PreflightCheckSerializer(many=True)})
     @action(detail=True, methods=["get"], filterset_class=None)
     def preflight(self, request: Request, pk: str | None = None) -> Response:
         """Will Harbor resolve this mapping's LDAP group for its members? Per target instance: auth mode,
         group search filter, group base DN, and the members' membership attribute (read live)."""
         return Response([c.as_dict() for c in run_preflight([self.get_object().pk])])
 
-    @extend_schema(responses={200: dict}, operation_id="access_preflight_all")
-    @action(detail=False, methods=["get"], url_path="preflight", url_name="preflight-all", filterset_class=None)
+    @extend_schema(responses={200: PreflightCheckSerializer(many=True)}, operation_id="access_preflight_all")
+    @action(detail=False, methods=["get"], url_path="preflight", url_name="preflight-all", filterset_class=None,
+            pagination_class=None)
     def preflight_all(self, request: Request) -> Response:
         """The preflight of every mapping on every instance it targets."""
         return Response([c.as_dict() for c in run_preflight()])
@@ -93,9 +95,12 @@ class MappingViewSet(viewsets.ModelViewSet[TeamMapping]):
         job = start_apply(actor=request_actor(request), mapping_ids=ids, force=bool(data.get("force")))
         return Response(JobRunSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses=GroupSerializer(many=True),
+    @extend_schema(responses={200: GroupSerializer(many=True),
+                              503: OpenApiResponse(description="harborops' LDAP directory is not configured or "
+                                                               "unreachable (`detail` says which)")},
                    parameters=[OpenApiParameter("q", str, description="part of the group's cn")])
-    @action(detail=False, methods=["get"], url_path="ldap-groups", filterset_class=None, read_role=OPERATOR)
+    @action(detail=False, methods=["get"], url_path="ldap-groups", filterset_class=None, read_role=OPERATOR,
+            pagination_class=None)
     def ldap_groups(self, request: Request) -> Response:
         """Search harborops' LDAP directory for groups (filter values escaped)."""
         query = str(request.query_params.get("q", "")).strip()

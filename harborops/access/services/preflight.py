@@ -48,6 +48,7 @@ from harborops.harbor import errors as harbor_errors
 SAMPLE_SIZE = 5  # group members whose entries are read per check (the first ones, sorted by DN)
 CONCURRENCY = 16
 OK, FAILED, UNKNOWN = "ok", "failed", "unknown"
+STATUSES = (OK, FAILED, UNKNOWN)
 COLORS = {OK: "success", FAILED: "failed", UNKNOWN: "unknown"}  # the pages' status-* classes
 CHECKS = ("config", "auth_mode", "group_filter", "group_base_dn", "member_attribute")
 

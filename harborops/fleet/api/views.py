@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -83,7 +83,10 @@ class InstanceViewSet(viewsets.ModelViewSet[Instance]):
         check = inventory.check_connection(data["url"], data["username"], data["password"], data["ca_bundle"])
         return Response(asdict(check))
 
-    @extend_schema(request=ImportSerializer, responses={200: ImportResultSerializer, 400: ImportResultSerializer})
+    @extend_schema(request=ImportSerializer, responses={
+        200: ImportResultSerializer,
+        400: OpenApiResponse(description="invalid input, or rows with errors: then the import result (the 200 "
+                                         "fields, `applied` false: nothing was changed)")})
     @action(detail=False, methods=["post"], url_path="import", url_name="import", filterset_class=None)
     def bulk_import(self, request: Request) -> Response:
         """CSV or YAML; all rows or none (400 with per-row errors). ``dry_run`` checks only."""

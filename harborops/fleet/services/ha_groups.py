@@ -32,8 +32,8 @@ def _set_members(group: HAGroup, members: Iterable[Instance]) -> None:
     Instance.objects.filter(pk__in=wanted).update(ha_group=group)
 
 
-def create_group(*, actor: Actor, name: str, mode: str, members: Iterable[Instance], hostname: str = "",
-                 notes: str = "") -> HAGroup:
+def create_group(*, actor: Actor, name: str, members: Iterable[Instance], mode: str = HAGroup.Mode.SHARED_STORAGE,
+                 hostname: str = "", notes: str = "") -> HAGroup:
     group = HAGroup(name=name, mode=mode, hostname=hostname, notes=notes)
     group.full_clean()
     with transaction.atomic():

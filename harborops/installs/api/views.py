@@ -39,6 +39,8 @@ class InstallerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
 
     @extend_schema(request=InstallerCreateSerializer, responses={201: InstallerSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not hasattr(request.data, "get"):  # a JSON array or scalar, not an object
+            raise serializers.ValidationError({"non_field_errors": ["send an object: url and checksum, or a file"]})
         upload = request.FILES.get(installers.UPLOAD_FIELD) if request.FILES else None
         checksum = str(request.data.get("checksum", "") or "")
         with service_errors():
