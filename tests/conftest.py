@@ -12,7 +12,7 @@ import pytest
 from harborops.harbor import contract
 from harborops.harbor.http import install_transport_wrapper, remove_transport_wrapper
 
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.sshd"]  # sshd: the session sshd fixture
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -12,7 +12,10 @@ import pytest
 
 from tests.certificates import pki
 from tests.certificates.tls_server import TLSServer
-from tests.support.sshd import SSHD, as_test_user, start_sshd, stop_sshd
+from tests.support.sshd import (
+    SSHD,
+    as_test_user,
+    )
 
 
 @dataclass
@@ -54,14 +57,6 @@ def zoo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zoo]:
     finally:
         for server in servers.values():
             server.stop()
-
-
-@pytest.fixture(scope="session")
-def sshd() -> Iterator[SSHD]:
-    """The real sshd of tests/support/sshd.py; remote commands run as its unprivileged test user."""
-    server = start_sshd()
-    yield server
-    stop_sshd()
 
 
 @pytest.fixture

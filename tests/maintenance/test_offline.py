@@ -19,15 +19,18 @@ from harborops.maintenance.services import runs, targets
 from harborops.ssh.models import SSHHost
 from tests.maintenance.conftest import ACTOR, make_policy
 from tests.maintenance.registry import INSTALL_HINT, REGISTRY_BIN, SKOPEO_BIN, Registry, start_registry
-from tests.ssh.conftest import sshd  # noqa: F401  (session fixture)
-from tests.support.sshd import REAL_HOST, SSHD, as_test_user
+from tests.support.sshd import (
+    REAL_HOST,
+    SSHD,
+    as_test_user,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded, pytest.mark.timeout(120)]
 MB = 1024 * 1024
 
 
 @pytest.fixture
-def registry(sshd: SSHD) -> Iterator[Registry]:  # noqa: F811
+def registry(sshd: SSHD) -> Iterator[Registry]:
     if not (Path(REGISTRY_BIN).exists() and Path(SKOPEO_BIN).exists()):
         pytest.skip(f"docker-registry or skopeo is not installed: {INSTALL_HINT}")
     reg = start_registry(sshd, f"gc-registry-{uuid.uuid4().hex[:8]}")
@@ -38,7 +41,7 @@ def registry(sshd: SSHD) -> Iterator[Registry]:  # noqa: F811
 
 
 @pytest.fixture
-def target(sshd: SSHD, registry: Registry) -> OfflineTarget:  # noqa: F811
+def target(sshd: SSHD, registry: Registry) -> OfflineTarget:
     host = SSHHost.objects.create(name="registry-host", address=REAL_HOST, port=sshd.port, username=sshd.user,
                                   private_key=sshd.private_key, host_key=sshd.host_public_key)
     ctl = str(registry.dir / "registry-ctl")

@@ -10,14 +10,11 @@ from pathlib import Path
 import pytest
 
 from harborops.ssh import client
-from tests.support.sshd import FAKE_HOSTS, SSHD, as_test_user, start_sshd, stop_sshd
-
-
-@pytest.fixture(scope="session")
-def sshd() -> Iterator[SSHD]:
-    server = start_sshd()
-    yield server
-    stop_sshd()
+from tests.support.sshd import (
+    FAKE_HOSTS,
+    SSHD,
+    as_test_user,
+    )
 
 
 @pytest.fixture

@@ -20,8 +20,11 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from tests.support.processes import free_port
 
@@ -143,3 +146,12 @@ def stop_sshd() -> None:
 def as_test_user(*argv: str) -> subprocess.CompletedProcess[str]:
     """Run a local command as the test user (to prepare or inspect its files)."""
     return subprocess.run(["runuser", "-u", TEST_USER, "--", *argv], check=True, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def sshd() -> Iterator[SSHD]:
+    """The session's sshd (the SSH layer's, certificates' and GC's tests share it; the installs tests add the
+    docker shim in their own fixture of the same name)."""
+    server = start_sshd()
+    yield server
+    stop_sshd()
