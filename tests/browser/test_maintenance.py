@@ -23,7 +23,6 @@ from harborops.harbor_sim.routes.artifacts import delete_artifact_by_ref, push_a
 from harborops.maintenance.models import GCStep
 from harborops.maintenance.services import online
 from tests.browser.test_job_live import login
-from tests.ssh.conftest import sshd  # noqa: F401  (session fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -99,7 +98,7 @@ def test_an_admin_creates_a_policy_and_watches_a_run(page: Page, live_server: An
 
 
 def test_an_admin_adds_an_offline_registry_and_watches_its_gc(page: Page, live_server: Any, alice: User,
-                                                              sshd: Any, tmp_path: Path) -> None:  # noqa: F811
+                                                              sshd: Any, tmp_path: Path) -> None:
     """Offline over the real sshd against a real docker-registry: the step log shows garbage-collect live."""
     import uuid
 
