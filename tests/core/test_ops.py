@@ -53,15 +53,25 @@ def test_metrics_aggregate_across_two_real_gunicorn_workers(tmp_path):
     web = subprocess.Popen([str(VENV_BIN / "gunicorn"), "harborops.wsgi", "-c", "harborops/gunicorn_conf.py",
                             "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "1",
                             "--access-logfile", str(log), "--access-logformat", "pid=%(p)s %(r)s"],
-                           cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+                           cwd=REPO, env=env, stdout=(tmp_path / "web.log").open("wb"), stderr=subprocess.STDOUT)
     try:
-        def up() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/login/", timeout=5).status_code == 200
-            except httpx.TransportError:
-                return False
+        last: list[str] = []
 
-        wait_for(up, timeout=120, interval=0.5, what="gunicorn to serve")
+        def up() -> bool:
+            assert web.poll() is None, f"gunicorn exited: {(tmp_path / 'web.log').read_text()[-3000:]}"
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/login/", timeout=5)
+            except httpx.TransportError as exc:
+                last[:] = [repr(exc)]
+                return False
+            last[:] = [f"{answer.status_code} {answer.text[:300]}"]
+            return answer.status_code == 200
+
+        try:
+            wait_for(up, timeout=120, interval=0.5, what="gunicorn to serve")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; last answer: {last}; log: {(tmp_path / 'web.log').read_text()[-3000:]}") \
+                from None
         pids: set[str] = set()
         sent = 1  # the readiness request above counts too
 
