@@ -32,24 +32,64 @@ def test_metrics_counts_requests_and_jobs(vera):
     assert 'harborops_http_requests_total{method="GET",status="200",view="core:job_list"}' in text
 
 
-def test_metrics_aggregate_across_processes_in_multiprocess_mode(tmp_path):
-    """Two gunicorn workers each count in their own file; one scrape sums them."""
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(180)
+def test_metrics_aggregate_across_two_real_gunicorn_workers(tmp_path):
+    """gunicorn with two workers in multiprocess mode: requests spread over both (the access log names the
+    pid of each), and one scrape — served by either worker — counts every one of them."""
     import os
+    import re
     import subprocess
-    import sys
 
-    from tests.support.processes import REPO
+    import httpx
 
-    code = ("from prometheus_client import Counter; c = Counter('harborops_probe_total', 'p'); c.inc(%d)")
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
-    for n in (2, 3):
-        subprocess.run([sys.executable, "-c", code % n], env=env, check=True, cwd=REPO)
-    scrape = ("import django; django.setup(); from harborops.core.metrics import render_latest; "
-              "print(render_latest().decode())")
-    out = subprocess.run([sys.executable, "-c", scrape], env={**env, "DJANGO_SETTINGS_MODULE": "harborops.settings",
-                                                              "DATABASE_URL": "sqlite:///" + str(tmp_path / "db")},
-                         capture_output=True, text=True, cwd=REPO)
-    assert "harborops_probe_total 5.0" in out.stdout, out.stderr[-2000:]
+    from tests.support.processes import REPO, VENV_BIN, database_url_of_test_db, free_port, stop, wait_for
+
+    (tmp_path / "prom").mkdir()
+    port = free_port()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"), "DATABASE_URL": database_url_of_test_db(),
+           "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(REPO)}
+    log = tmp_path / "access.log"
+    web = subprocess.Popen([str(VENV_BIN / "gunicorn"), "harborops.wsgi", "-c", "harborops/gunicorn_conf.py",
+                            "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "1",
+                            "--access-logfile", str(log), "--access-logformat", "pid=%(p)s %(r)s"],
+                           cwd=REPO, env=env, stdout=(tmp_path / "web.log").open("wb"), stderr=subprocess.STDOUT)
+    try:
+        last: list[str] = []
+
+        def up() -> bool:
+            assert web.poll() is None, f"gunicorn exited: {(tmp_path / 'web.log').read_text()[-3000:]}"
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/login/", timeout=5)
+            except httpx.TransportError as exc:
+                last[:] = [repr(exc)]
+                return False
+            last[:] = [f"{answer.status_code} {answer.text[:300]}"]
+            return answer.status_code == 200
+
+        try:
+            wait_for(up, timeout=120, interval=0.5, what="gunicorn to serve")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; last answer: {last}; log: {(tmp_path / 'web.log').read_text()[-3000:]}") \
+                from None
+        pids: set[str] = set()
+        sent = 1  # the readiness request above counts too
+
+        def both_workers_served() -> bool:
+            nonlocal sent
+            for _ in range(10):  # fresh connections: the kernel hands them to either worker
+                httpx.get(f"http://127.0.0.1:{port}/login/", timeout=10)
+                sent += 1
+            pids.update(re.findall(r"pid=<?(\d+)>? GET /login/", log.read_text()))
+            return len(pids) == 2
+
+        wait_for(both_workers_served, timeout=120, interval=0, what="requests served by both workers")
+        scrape = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    finally:
+        stop(web)
+    served = re.search(r'harborops_http_requests_total\{method="GET",status="200",view="login"\} ([0-9.]+)', scrape)
+    assert served, scrape[:3000]
+    assert float(served.group(1)) == sent, (served.group(1), sent, pids)
 
 
 def test_beat_health_needs_a_recent_reaper_dispatch():
