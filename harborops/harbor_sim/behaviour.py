@@ -199,6 +199,19 @@ BEHAVIOUR: Final[dict[str, Row]] = {
         "api/v2.0/swagger.yaml@v2.12.0 /projects/{project_name_or_id}/artifacts",
         "spec",
     ),
+    "artifact_q_tags": Row(
+        None,
+        None,
+        "artifact lists filter q=tags=nil (untagged), tags=* (tagged), tags=~x, tags=x",
+        "src/pkg/artifact/dao/dao.go@v2.3.0 setTagQuery; src/pkg/artifact/dao/dao.go@v2.15.0 setTagQuery",
+    ),
+    "artifact_pull_time_zero": Row(
+        None,
+        None,
+        "a never-pulled artifact answers pull_time 0001-01-01T00:00:00.000Z (Go's zero time), not null",
+        "src/server/v2.0/handler/model/artifact.go@v2.3.0 Artifact.ToSwagger; "
+        "src/server/v2.0/handler/model/artifact.go@v2.15.0 Artifact.ToSwagger",
+    ),
     "audit_log_forward": Row(
         (2, 6),
         None,
@@ -290,6 +303,15 @@ BEHAVIOUR: Final[dict[str, Row]] = {
         "src/server/v2.0/handler/robot.go@v2.13.0 ListRobot (sets ProjectID=0 for Level=system; commit e9a8c05508"
         " 'fix 21118'); @v2.12.4 ListRobot sets ProjectID=0 only when q has no Level",
     ),
+    "robot_secret_max_128": Row(
+        (2, 9),
+        None,
+        "PATCH /robots/{id} with a caller's secret: 8-128 characters (before: 8 or more, no upper bound), "
+        "and the 400 message says so",
+        "src/controller/robot/controller.go@v2.9.0 IsValidSec (len <= 128); @v2.8.0 IsValidSec (len >= 8 only); "
+        "src/server/v2.0/handler/robot.go@v2.9.0 RefreshSec ('the secret must be 8-128, inclusively, ...'); "
+        "@v2.8.0 RefreshSec ('the secret must longer than 8 chars ...'; the same check at @v2.3.0 isValidSec)",
+    ),
     "jobservice_queue_purge_audit_log": Row(
         (2, 8),
         None,
@@ -311,6 +333,16 @@ BEHAVIOUR: Final[dict[str, Row]] = {
         "src/jobservice/runtime/bootstrap.go@v2.10.0 RegisterJobs (AuditLogsGDPRCompliantVendorType); absent @v2.9.0",
     ),
     # --- LDAP groups, user groups, members (#10 parts 1, 2 and 8) ---
+    "ldap_group_search_uses_user_scope": Row(
+        None,
+        None,
+        "LDAP group searches (login's verifyGroupInLDAP, /ldap/groups/search) use ldap_scope, the user search "
+        "scope, based at the group's DN (by DN) or at ldap_group_base_dn (by exact name, first entry only); "
+        "ldap_group_search_scope is stored but never read",
+        "src/pkg/ldap/ldap.go@v2.3.0 Session.searchGroup + SearchLdapAttribute (s.basicCfg.Scope); "
+        "@v2.13.0 SearchGroupByName, searchGroup, createGroupSearchFilter; @v2.15.0 searchGroup; "
+        "src/core/auth/ldap/ldap.go@v2.15.0 verifyGroupInLDAP",
+    ),
     "member_entity_id_checked": Row(
         (2, 6, 2),
         None,

@@ -256,12 +256,24 @@ class InMemoryLdap:
     def search_groups(self, name: str | None, dn: str | None) -> list[LdapGroupEntry]:
         if not self.reachable:
             return []
-        out = list(self.groups.values())
-        if dn:
-            out = [g for g in out if g.dn.lower() == dn.lower()]
+        # As the real-server backend (ldap_backend.LdapServerDirectory.search_groups, from
+        # src/pkg/ldap/manager.go@v2.13.0 SearchGroup): a name wins over a DN; the exact name (LDAP's
+        # case-insensitive match), only the first group; by DN, `group_by_dn`.
         if name:
-            out = [g for g in out if name.lower() in g.name.lower()]
-        return out
+            if not self._setting("ldap_group_base_dn"):
+                return []
+            base = self._setting("ldap_group_base_dn")
+            for _, grp in sorted(self.groups.items()):
+                if grp.name.lower() == name.lower() and under_base_dn(base, grp.dn) and self.group_by_dn(grp.dn):
+                    return [grp]
+            return []
+        if dn:
+            try:
+                found = self.group_by_dn(dn)
+            except (LdapNoSuchObject, LdapUnavailable):
+                return []
+            return [found] if found else []
+        return []
 
     def group_by_dn(self, dn: str) -> LdapGroupEntry | None:
         """SearchGroupByDN: None outside the group base DN or when the group filter rejects the entry;

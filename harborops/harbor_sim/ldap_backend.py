@@ -35,6 +35,16 @@ ANY_GROUP = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(object
 SCOPES = {0: ldap.SCOPE_BASE, 1: ldap.SCOPE_ONELEVEL, 2: ldap.SCOPE_SUBTREE}
 
 
+def ldap_scope(conf: Mapping[str, Any]) -> int:
+    """``ldap_scope`` (0 base, 1 one level, 2 subtree; Harbor's default 2) as python-ldap's constant."""
+    raw = conf.get("ldap_scope")
+    try:
+        value = 2 if raw is None or raw == "" else int(raw)
+    except (TypeError, ValueError):
+        value = 2
+    return SCOPES.get(value, ldap.SCOPE_SUBTREE)
+
+
 def _filter(expr: str) -> str:
     expr = expr.strip()
     if not expr:
@@ -169,7 +179,7 @@ class LdapServerDirectory:
         """SearchLdap: requests uid, cn, mail, email, the uid attribute and the membership attribute
         (an operational attribute such as memberOf is only returned when asked for)."""
         conf = self._conf()
-        scope = SCOPES.get(int(conf.get("ldap_scope") or 2), ldap.SCOPE_SUBTREE)
+        scope = ldap_scope(conf)
         uid_attr = str(conf.get("ldap_uid") or "uid")
         wanted = ["uid", "cn", "mail", "email", "displayName", uid_attr]
         if member_attr := self._membership_attribute():
@@ -207,29 +217,48 @@ class LdapServerDirectory:
         return LdapGroupEntry(dn=dn, name=_text(attrs, name_attr) or dn, member_dns=members)
 
     def search_groups(self, name: str | None, dn: str | None) -> list[LdapGroupEntry]:
+        """GET /ldap/groups/search (src/pkg/ldap/manager.go@v2.13.0 manager.SearchGroup): a name wins over a
+        DN. By name, SearchGroupByName searches from ``ldap_group_base_dn`` itself (no fallback to
+        ``ldap_base_dn``: an empty group base DN is not under the base, so nothing is found) for the
+        group filter AND ``(<name attr>=<name>)`` — the exact name, escaped, not a substring — and
+        keeps only the first entry (searchGroup returns ``result.Entries[0]``). By DN, it is
+        `group_by_dn`. Both search with ``ldap_scope``, the *user* search scope
+        (SearchLdapAttribute: ``s.basicCfg.Scope``); ``ldap_group_search_scope`` is read into the
+        group config but never used (same at v2.3.0, v2.8.0, v2.15.0)."""
         conf = self._conf()
-        gfilter = _filter(str(conf.get("ldap_group_search_filter") or ANY_GROUP))
+        if name:
+            name_attr = str(conf.get("ldap_group_attribute_name") or "cn").strip() or "cn"
+            base = str(conf.get("ldap_group_base_dn") or "")
+            if not base:  # UnderBaseDN(ldap_base_dn, "") is false: an empty DN is under no base
+                return []
+            gfilter = str(conf.get("ldap_group_search_filter") or "").strip()
+            gfilter = _filter(gfilter) if gfilter else ""
+            flt = f"(&{gfilter}({name_attr}={escape_filter_chars(name)}))" if gfilter else \
+                f"({name_attr}={escape_filter_chars(name)})"
+            rows = self._search(base, ldap_scope(conf), flt, [name_attr, "member", "uniqueMember"])
+            return [self._group_entry(d, a) for d, a in rows[:1]]
         if dn:
-            rows = self._search(dn, ldap.SCOPE_BASE, gfilter)
-        else:
-            attr = str(conf.get("ldap_group_attribute_name") or "cn")
-            match = f"({attr}=*{escape_filter_chars(name)}*)" if name else f"({attr}=*)"
-            base = str(conf.get("ldap_group_base_dn") or conf.get("ldap_base_dn") or "")
-            scope = SCOPES.get(int(conf.get("ldap_group_search_scope") or 2), ldap.SCOPE_SUBTREE)
-            rows = self._search(base, scope, f"(&{gfilter}{match})")
-        return [self._group_entry(d, a) for d, a in rows]
+            try:
+                found = self.group_by_dn(dn)
+            except (LdapNoSuchObject, LdapUnavailable, LdapSearchFailed):
+                return []
+            return [found] if found else []
+        return []
 
     def group_by_dn(self, dn: str) -> LdapGroupEntry | None:
         """SearchGroupByDN (src/pkg/ldap/ldap.go@v2.13.0 searchGroup): None when ``dn`` is not under the group
         base DN (``ldap_base_dn`` when empty) or the group filter AND ``(<name attr>=*)`` rejects it;
-        `LdapNoSuchObject` when the entry does not exist; the entry's DN as the server returns it."""
+        `LdapNoSuchObject` when the entry does not exist; the entry's DN as the server returns it. The
+        search is based at ``dn`` with ``ldap_scope`` (SearchLdapAttribute: ``s.basicCfg.Scope``): with
+        one-level (1) the group entry itself is outside the search, so Harbor never finds it — at
+        login no LDAP group is attached (core/auth/ldap/ldap.go verifyGroupInLDAP)."""
         conf = self._conf()
         base = str(conf.get("ldap_group_base_dn") or conf.get("ldap_base_dn") or "")
         if not under_base_dn(base, dn):
             return None
         name_attr = str(conf.get("ldap_group_attribute_name") or "cn")
         flt = group_search_filter(str(conf.get("ldap_group_search_filter") or ""), name_attr)
-        rows = self._search(dn, ldap.SCOPE_BASE, flt, [name_attr], strict=True)
+        rows = self._search(dn, ldap_scope(conf), flt, [name_attr], strict=True)
         if not rows:
             return None
         found, attrs = rows[0]

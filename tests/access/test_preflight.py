@@ -29,7 +29,14 @@ from harborops.harbor.client import HarborClient
 from harborops.harbor_sim import Fleet, SimServer
 from tests.access.conftest import UseLdap
 from tests.support.processes import free_port
-from tests.support.slapd import BASE, Slapd, group_dn, posix_dn, slapd_without_memberof  # noqa: F401
+from tests.support.slapd import (  # noqa: F401
+    BASE,
+    USER_PASSWORD,
+    Slapd,
+    group_dn,
+    posix_dn,
+    slapd_without_memberof,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 ACTOR = Actor.system("tester")
@@ -275,3 +282,24 @@ def test_the_form_and_the_wizard_check_a_mapping_before_it_is_saved(harbors: lis
     assert viewer.get("/access/preflight/draft/", draft).status_code == 403
     assert not TeamMapping.objects.exists()
 
+
+
+def test_a_one_level_user_scope_makes_the_mapping_ineffective_as_the_harbor_shows(
+        harbors: list[Instance], ldap_fleet: tuple[Fleet, SimServer]) -> None:
+    """Harbor searches for the group at its own DN with ``ldap_scope`` (src/pkg/ldap/ldap.go@v2.13.0 searchGroup),
+    so one level finds no group at login; the preflight says so, and a real login on the simulator agrees."""
+    for inst in harbors:  # the group as a member first: with one level, Harbor cannot even find it to add it
+        with HarborClient(inst.url, username="admin", password="Harbor12345") as admin:
+            admin.add_member(admin.create_project("search"), "developer", ldap_group_dn=SEARCH)
+    configure(harbors[1], ldap_scope=1, ldap_group_search_scope=2)
+    configure(harbors[2], ldap_scope=2, ldap_group_search_scope=1)  # the group scope is never read
+    m = mappings.create_mapping(actor=ACTOR, ldap_group_dn=SEARCH, project_name="search")
+    r1, r2, r3 = preflight.preflight([m.pk])
+    assert by_check(r1)["scope"].status == "ok" and by_check(r3)["scope"].status == "ok"
+    assert [f.check for f in r2.failed] == ["scope"]
+    assert r2.failed[0].reason.startswith("ldap_scope is one level (1)")
+    seen = {}
+    for inst in harbors:
+        with HarborClient(inst.url, username="dev2", password=USER_PASSWORD) as dev2:
+            seen[inst.name] = [p.name for p in dev2.list_projects(name="search")]
+    assert seen == {"harbor-1": ["search"], "harbor-2": [], "harbor-3": ["search"]}

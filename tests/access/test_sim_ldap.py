@@ -57,9 +57,11 @@ def test_it_searches_users_and_groups_in_slapd_with_escaped_filters(harbor) -> N
         assert [u.username for u in c.ldap_search_users("dev")] == ["dev1", "dev2"]
         dev1 = c.ldap_search_users("dev1")[0]
         assert (dev1.realname, dev1.email) == ("Dana Dev", "dev1@example.org")
-        groups = c.ldap_search_groups(groupname="team-pay")
-        assert sorted(g.ldap_group_dn for g in groups) == [group_dn("team-payments"),
-                                                            group_dn("team-payments-contractors")]
+        # Harbor searches a group name exactly and keeps the first entry (src/pkg/ldap/ldap.go@v2.13.0
+        # searchGroup), with ldap_scope from ldap_group_base_dn: no substring search.
+        assert c.ldap_search_groups(groupname="team-pay") == []
+        assert [g.ldap_group_dn for g in c.ldap_search_groups(groupname="team-payments")] == [
+            group_dn("team-payments")]
         assert [g.group_name for g in c.ldap_search_groups(groupdn=group_dn("team-search"))] == ["team-search"]
         assert c.ldap_search_groups(groupname="*)(cn=*") == []
         assert c.ldap_search_users("*)(uid=*") == []
@@ -210,3 +212,27 @@ def test_import_failures_against_slapd(harbor) -> None:
     with httpx.Client(base_url=f"{server.instance_url(1)}/api/v2.0", auth=("admin", "Harbor12345")) as raw:
         r = raw.post("/ldap/users/import", json={"ldap_uid_list": ["dev1"]})
     assert r.status_code == 500 and r.json()["errors"][0]["message"] == "internal server error"
+
+
+def test_groups_are_verified_with_the_user_search_scope_not_the_group_scope(harbor) -> None:
+    """Source: src/pkg/ldap/ldap.go@v2.3.0, @v2.13.0, @v2.15.0 searchGroup → SearchLdapAttribute searches at the
+    group's DN with ``s.basicCfg.Scope`` (``ldap_scope``); ``ldap_group_search_scope`` is never read outside
+    tests. One level (1) leaves the group entry itself out, so verifyGroupInLDAP finds no group at login."""
+    inst, server = harbor
+    with client(server) as admin:
+        pid = admin.create_project("search")
+        admin.add_member(pid, "maintainer", ldap_group_dn=group_dn("team-search"))
+    inst.config.update({"ldap_scope": 2, "ldap_group_search_scope": 1})  # the group scope changes nothing
+    with client(server, "dev2", USER_PASSWORD) as dev2:
+        assert [p.name for p in dev2.list_projects(name="search")] == ["search"]
+    inst.config.update({"ldap_scope": 1, "ldap_group_search_scope": 2})  # users one level below ou=people: found
+    with client(server, "dev2", USER_PASSWORD) as dev2:
+        assert dev2.current_user().username == "dev2"
+        assert [p.name for p in dev2.list_projects(name="search")] == []  # the group is never attached
+    with client(server) as admin:
+        assert admin.ldap_search_groups(groupdn=group_dn("team-search")) == []
+        # by name the search starts at ldap_group_base_dn, one level above the group: found
+        assert [g.group_name for g in admin.ldap_search_groups(groupname="team-search")] == ["team-search"]
+    inst.config["ldap_scope"] = 2  # subtree again: the search at the group's DN includes the entry
+    with client(server, "dev2", USER_PASSWORD) as dev2:
+        assert [p.name for p in dev2.list_projects(name="search")] == ["search"]

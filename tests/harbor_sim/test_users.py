@@ -78,9 +78,16 @@ def test_ldap_endpoints(api: Api, inst: HarborInstance) -> None:
     r = c.post("/ldap/users/import", json={"ldap_uid_list": ["mike", "ghost"]})
     assert r.status_code == 404 and r.json() == [{"uid": "ghost", "error": "unknown_user"}]
     assert c.post("/ldap/users/import", json={"ldap_uid_list": ["dev_user"]}).status_code == 200
+    # By name, Harbor searches from ldap_group_base_dn only (src/pkg/ldap/ldap.go@v2.13.0 SearchGroupByName):
+    # with it empty nothing is found; then the exact name (not a substring), first entry only.
+    assert c.get("/ldap/groups/search", params={"groupname": "harbor_dev"}).status_code == 404
+    assert c.put("/configurations", json={"ldap_group_base_dn": "ou=groups,dc=example,dc=com"}).status_code == 200
     groups = c.get("/ldap/groups/search", params={"groupname": "harbor_dev"}).json()
     assert groups == [{"group_name": "harbor_dev", "ldap_group_dn": "cn=harbor_dev,ou=groups,dc=example,dc=com"}]
+    assert c.get("/ldap/groups/search", params={"groupname": "harbor_d"}).status_code == 404
     assert c.get("/ldap/groups/search", params={"groupname": "zzz"}).status_code == 404
+    by_dn = c.get("/ldap/groups/search", params={"groupdn": "cn=harbor_dev,ou=groups,dc=example,dc=com"}).json()
+    assert [g["group_name"] for g in by_dn] == ["harbor_dev"]
 
 
 def test_ldap_admin_group_gives_admin_role_in_auth(api: Api) -> None:

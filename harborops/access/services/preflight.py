@@ -50,7 +50,7 @@ CONCURRENCY = 16
 OK, FAILED, UNKNOWN = "ok", "failed", "unknown"
 STATUSES = (OK, FAILED, UNKNOWN)
 COLORS = {OK: "success", FAILED: "failed", UNKNOWN: "unknown"}  # the pages' status-* classes
-CHECKS = ("config", "auth_mode", "group_filter", "group_base_dn", "member_attribute")
+CHECKS = ("config", "auth_mode", "group_filter", "group_base_dn", "scope", "member_attribute")
 
 
 @dataclass(frozen=True)
@@ -217,9 +217,29 @@ def check(group_dn: str, instance: Instance, config: Config | str, run: Run, *,
         add("group_base_dn", OK, f"the group is under {base_key} {base}")
     else:
         add("group_base_dn", FAILED, f"the group is not under {base_key} {base}")
+    _check_scope(config.get("ldap_scope"), add)
     attribute = str(config.get("ldap_group_membership_attribute") or "").strip() or "memberof"
     _check_members(group_dn, attribute, run, add)
     return result
+
+
+def _check_scope(raw: Any, add: Any) -> None:
+    """Harbor verifies each of a user's groups at login with a search based at the group's own DN, in
+    ``ldap_scope`` — the *user* search scope (src/pkg/ldap/ldap.go@v2.13.0 searchGroup →
+    SearchLdapAttribute ``s.basicCfg.Scope``; ``ldap_group_search_scope`` is never read). One level (1)
+    excludes the base entry, so the group is never found and never attached."""
+    try:
+        scope = 2 if raw is None or raw == "" else int(raw)
+    except (TypeError, ValueError):
+        add("scope", UNKNOWN, f"ldap_scope is {raw!r}, not 0, 1 or 2")
+        return
+    if scope == 1:
+        add("scope", FAILED, "ldap_scope is one level (1): Harbor verifies a group at login by searching at the "
+                             "group's own DN with the user search scope, and one level leaves the group entry out "
+                             "(ldap_group_search_scope does not change this; Harbor never reads it)")
+    else:
+        add("scope", OK, f"ldap_scope is {'base' if scope == 0 else 'subtree'} ({scope}): a search at the group's "
+                         f"DN finds the group")
 
 
 def _check_members(group_dn: str, attribute: str, run: Run, add: Any) -> None:

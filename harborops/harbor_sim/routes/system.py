@@ -194,7 +194,9 @@ def put_config(ctx: Ctx) -> SimResponse:
         raise bad_request("could not connect to the audit endpoint")
     if new.get("skip_audit_log_database") and not endpoint:
         raise bad_request("skip_audit_log_database requires audit_log_forward_endpoint to be set")
-    inst.config = new
+    # in place: the LDAP directory (and anything else attached) reads this live mapping
+    inst.config.clear()
+    inst.config.update(new)
     inst.record(
         ctx.who.name,
         "update",
