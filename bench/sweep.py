@@ -101,6 +101,7 @@ def child_harborops(cfg: dict[str, Any]) -> dict[str, Any]:
     from harborops.fleet.models import Instance
     from harborops.fleet.services import sweep
     from harborops.harbor import http
+    from harborops.harbor.client import AsyncHarborClient
 
     n = cfg["instances"]
     Instance.objects.bulk_create(
@@ -136,23 +137,21 @@ def child_harborops(cfg: dict[str, Any]) -> dict[str, Any]:
         phases["record_wall"], phases["record_cpu"] = time.perf_counter() - t0, time.process_time() - c0
         return result
 
-    class Counting:
-        def __init__(self, inner: Any) -> None:
-            self.inner = inner
+    # Requests are counted and timed around the client's own send (``_send``: one call, errors
+    # included): a transport wrapper would switch the aiohttp path onto its hooked (slower) route.
+    orig_send = AsyncHarborClient._send
 
-        async def handle_async_request(self, request: Any) -> Any:
-            calls[request.url.path.split("/api/v2.0", 1)[-1]] += 1
-            t0 = time.perf_counter()
-            try:
-                return await self.inner.handle_async_request(request)
-            finally:
-                call_seconds.append(time.perf_counter() - t0)
-
-        async def aclose(self) -> None:
-            await self.inner.aclose()
+    async def counted_send(self: Any, req: Any) -> Any:
+        calls[req.path] += 1
+        t0 = time.perf_counter()
+        try:
+            return await orig_send(self, req)
+        finally:
+            call_seconds.append(time.perf_counter() - t0)
 
     sweep.probe_instance, sweep.sweep_instances, sweep.record_probes = timed_probe, timed_sweep, timed_record
-    http.install_transport_wrapper(lambda t, asynchronous: Counting(t) if asynchronous else t)
+    AsyncHarborClient._send = counted_send  # type: ignore[method-assign]
+    assert not http.wrappers_installed()
 
     # Warm-up (a long-lived worker has its imports and pydantic schemas built): one instance, not stored.
     warm = Instance.objects.get(pk=ids[0])
@@ -291,6 +290,36 @@ def child_aiohttp(cfg: dict[str, Any]) -> dict[str, Any]:
     return _measure_peer(cfg, n, sweep_all, calls, durations, errors)
 
 
+def child_chunks(cfg: dict[str, Any]) -> dict[str, Any]:
+    """One sweep worker: its instances (numbers ``first`` ..), swept as ``chunks`` one after another
+    through ``fleet.tasks.sweep_chunk``'s body (``sweep_ids``), as one Celery worker runs the chunk
+    tasks it receives. Waits for ``go_file`` after the warm-up, so two of these start together."""
+    _django(cfg)
+    from harborops.fleet.models import Instance
+    from harborops.fleet.services import sweep
+
+    first, sizes = cfg["first"], cfg["chunks"]
+    numbers = list(range(first, first + sum(sizes)))
+    Instance.objects.bulk_create(
+        Instance(name=f"harbor-{i}", url=_url(cfg, i), username=ADMIN[0], password=ADMIN[1],
+                 ca_bundle=cfg["ca_pem"] or "") for i in numbers)
+    ids = list(Instance.objects.order_by("pk").values_list("pk", flat=True))
+    asyncio.run(sweep.sweep_instances([Instance.objects.get(pk=ids[0])], timeout=cfg["timeout"]))  # warm-up
+    sys.stdout.write("READY\n")
+    sys.stdout.flush()
+    while not Path(cfg["go_file"]).exists():
+        time.sleep(0.005)
+    start, c0 = time.time(), time.process_time()
+    counts: Counter[str] = Counter()
+    offset = 0
+    for size in sizes:
+        result = sweep.sweep_ids(ids[offset : offset + size], timeout=cfg["timeout"], concurrency=cfg["concurrency"])
+        counts.update(result.counts)
+        offset += size
+    return {"start": start, "end": time.time(), "cpu": time.process_time() - c0, "counts": dict(counts),
+            "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
 def _dist(values: list[float]) -> dict[str, float]:
     if not values:
         return {"n": 0}
@@ -312,7 +341,8 @@ def child_main(cfg: dict[str, Any]) -> None:
     sys.stdout.write("RESULT " + json.dumps(out) + "\n")
 
 
-CHILDREN = {"harborops": child_harborops, "harborapi": child_harborapi, "aiohttp": child_aiohttp}
+CHILDREN = {"harborops": child_harborops, "harborapi": child_harborapi, "aiohttp": child_aiohttp,
+            "chunks": child_chunks}
 
 
 # --- the orchestrator --------------------------------------------------------------------------------
@@ -362,6 +392,51 @@ class Bench:
         # CPU the rest of the machine used during the sweep: busy time less ours and the simulator's.
         out["others_cpu"] = max(0.0, out["system_busy"] - out["cpu"] - sim_cpu)
         return out
+
+
+def measure_fanout(bench: Bench, sim: SimFleet, *, workers: int, size: int, timeout: float) -> dict[str, Any]:
+    """Sweep ``size`` instances as 2 chunks: with ``workers=1`` one process polls both chunks one
+    after the other; with ``workers=2`` two processes poll one chunk each, started together. Wall
+    time = first start to last end (each child's own clock), so process start-up is not counted."""
+    half = size // 2
+    plans = [[(1, [half, size - half])]] if workers == 1 else [[(1, [half])], [(1 + half, [size - half])]]
+    go = bench.work / f"go-{time.monotonic_ns()}"
+    waited = wait_for_quiet(bench.args.quiet_wait) if bench.args.quiet_wait else 0.0
+    procs = []
+    dbs = []
+    for plan in plans:
+        (first, chunks), = plan
+        db = bench.work / f"fan-{time.monotonic_ns()}.sqlite3"
+        shutil.copyfile(bench.template_db, db)
+        dbs.append(db)
+        cfg = {"client": "chunks", "first": first, "chunks": chunks, "ports": sim.ports, "scheme": sim.scheme,
+               "host": sim.host, "ca_pem": sim.pki.ca_pem if sim.pki else None, "timeout": timeout,
+               "concurrency": bench.args.concurrency, "db": str(db), "data_dir": str(bench.work / "data"),
+               "fernet_key": bench.fernet_key, "go_file": str(go)}
+        procs.append(subprocess.Popen([sys.executable, "-m", "bench.sweep", "--child", json.dumps(cfg)], cwd=ROOT,
+                                      env=bench._env(db), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for proc in procs:  # all warmed up
+        line = proc.stdout.readline() if proc.stdout else ""
+        if line.strip() != "READY":
+            raise RuntimeError(f"fan-out child failed to start: {line}{proc.stderr.read() if proc.stderr else ''}")
+    sim_cpu0 = sim.cpu_seconds()
+    go.touch()
+    outs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        lines = [x for x in out.splitlines() if x.startswith("RESULT ")]
+        if proc.returncode != 0 or not lines:
+            raise RuntimeError(f"fan-out child failed ({proc.returncode}):\n{out[-2000:]}\n{err[-3000:]}")
+        outs.append(json.loads(lines[-1][len("RESULT "):]))
+    for db in dbs:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+    counts: Counter[str] = Counter()
+    for o in outs:
+        counts.update(o["counts"])
+    return {"workers": workers, "instances": size, "wall": max(o["end"] for o in outs) - min(o["start"] for o in outs),
+            "cpu": sum(o["cpu"] for o in outs), "sim_cpu": sim.cpu_seconds() - sim_cpu0, "counts": dict(counts),
+            "waited": waited}
 
 
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -424,6 +499,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     for client in args.clients:
                         sys.stderr.write(f"\n===== cProfile: {client}, {transport}, {size} instances =====\n")
                         bench.measure(client, sim, timeout=args.timeout, profile=True)
+        for transport in args.transports if args.big else []:
+            # The scale row: harborops alone at --big instances (one chunk), for CPU per instance and memory.
+            with SimFleet(instances=args.big, latency_ms=args.latency_ms, pki=pki if transport == "tls" else None,
+                          processes=args.server_processes) as sim:
+                runs = [bench.measure("harborops", sim, timeout=args.timeout) for _ in range(args.repeat)]
+                _row(results, args, transport, args.big, "harborops", median_run(runs))
+        if args.fanout:
+            results["fanout"] = []
+            with SimFleet(instances=args.fanout, latency_ms=args.latency_ms, processes=args.server_processes) as sim:
+                for workers in (1, 2):
+                    runs = [measure_fanout(bench, sim, workers=workers, size=args.fanout, timeout=args.timeout)
+                            for _ in range(args.repeat)]
+                    row = median_run(runs)
+                    results["fanout"].append(row)
+                    sys.stderr.write(f"fan-out {args.fanout} instances, {workers} worker(s): wall {row['wall']:.2f}s "
+                                     f"cpu {row['cpu']:.2f}s simulator {row['sim_cpu']:.2f}s {row['counts']}\n")
     results["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     return results
 
@@ -476,6 +567,15 @@ def markdown(results: dict[str, Any]) -> str:
             healthy = (f"{base['wall']:.2f}, {base['probe_seconds']['up']['p50']:.2f} / "
                        f"{base['probe_seconds']['up']['p95']:.2f}") if base and "up" in base["probe_seconds"] else "–"
             out.append(f"| {r['transport']} | {r['instances']:,} | {kinds} | {r['wall']:.2f} | {healthy} | {dist} |")
+    fan = results.get("fanout") or []
+    if fan:
+        out += ["", "Fan-out: the same instances in 2 chunks (HTTP), polled by 1 worker process (one chunk after the "
+                "other) or 2 (one chunk each, started together); wall = first start to last end.", "",
+                "| workers | instances | wall s | CPU s (all workers) | simulator CPU s | outcome |",
+                "|---:|---:|---:|---:|---:|---|"]
+        for r in fan:
+            out.append(f"| {r['workers']} | {r['instances']:,} | {r['wall']:.2f} {r['walls']} | {r['cpu']:.2f} | "
+                       f"{r['sim_cpu']:.2f} | {', '.join(f'{v} {k}' for k, v in sorted(r['counts'].items()))} |")
     out += ["", "Goals:", ""] + [f"- {line}" for line in verdicts(results)]
     return "\n".join(out) + "\n"
 
@@ -501,6 +601,30 @@ def verdicts(results: dict[str, Any]) -> list[str]:
             ours, theirs = r["poll_cpu"] / max(1, r["calls"]), other["poll_cpu"] / max(1, other["calls"])
             out.append(f"{r['transport']}, {r['instances']:,} instances: CPU per call {1e6 * ours:.0f} µs vs harborapi "
                        f"{1e6 * theirs:.0f} µs ({'meets' if ours < theirs else 'misses'}: {theirs / ours:.2f}× less).")
+    for transport in sorted({r["transport"] for r in rows}):
+        ours, floor = _find(rows, transport, 1000, "harborops"), _find(rows, transport, 1000, "aiohttp")
+        if ours and floor:
+            a, b = ours["poll_cpu"] / max(1, ours["calls"]), floor["poll_cpu"] / max(1, floor["calls"])
+            out.append(f"{transport}, 1,000 instances: CPU per call {1e6 * a:.0f} µs vs the aiohttp floor's "
+                       f"{1e6 * b:.0f} µs = {a / b:.2f}× ({'meets' if a / b <= 1.3 else 'misses'} ≤ 1.3×); wall "
+                       f"{ours['wall'] / ours['bound']:.2f}× the bound vs the floor's "
+                       f"{floor['wall'] / floor['bound']:.2f}× in the same run.")
+        big = [r for r in rows if r["transport"] == transport and r["client"] == "harborops" and r["instances"] > 1000]
+        if ours and big:
+            r = big[-1]
+            per_big, per_1k = r["cpu"] / r["instances"], ours["cpu"] / ours["instances"]
+            growth = (r["peak_rss_kib"] - r["rss_before_kib"]) / 1024
+            out.append(f"{transport}, {r['instances']:,} instances: CPU per instance {1e6 * per_big:.0f} µs vs "
+                       f"{1e6 * per_1k:.0f} µs at 1,000 ({per_big / per_1k - 1:+.0%}: "
+                       f"{'meets' if per_big <= per_1k * 1.1 else 'misses'} within 10 %); peak RSS "
+                       f"{r['peak_rss_kib'] / 1024:.0f} MiB = Django's {r['rss_before_kib'] / 1024:.0f} MiB "
+                       f"+ {growth:.0f} MiB ({'meets' if growth <= 60 else 'misses'} ≤ + 60 MiB).")
+    fan = {r["workers"]: r for r in results.get("fanout") or []}
+    if 1 in fan and 2 in fan:
+        out.append(f"fan-out, {fan[1]['instances']:,} instances in 2 chunks: 2 workers {fan[2]['wall']:.2f} s vs 1 "
+                   f"worker {fan[1]['wall']:.2f} s = {fan[1]['wall'] / fan[2]['wall']:.2f}× faster (the sweep's "
+                   f"{fan[2]['cpu']:.2f} s and the simulator's {fan[2]['sim_cpu']:.2f} s of CPU share "
+                   f"{results['machine']['cpus']} CPUs).")
     for r in rows:
         if "faulty" not in r:
             continue
@@ -531,6 +655,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--server-processes", type=int, default=2, help="simulator processes")
     p.add_argument("--quiet-wait", type=float, default=60.0,
                    help="before each run, wait up to this long for the machine to be 85 %% idle (0 = don't)")
+    p.add_argument("--big", type=int, default=5000,
+                   help="also sweep this many instances with harborops alone (the scale rows; 0 = skip)")
+    p.add_argument("--fanout", type=int, default=1000,
+                   help="2 worker processes vs 1 sweeping this many instances in 2 chunks, HTTP (0 = skip)")
     p.add_argument("--profile", action="store_true", help="also cProfile each client at the largest size (stderr)")
     p.add_argument("--json", type=Path, help="write the raw results here")
     return p.parse_args(argv)

@@ -40,12 +40,18 @@ SYSTEM_SCHEDULES: list[ScheduleEntry] = [
                   "harborops.events.tasks.purge_events", 23 * 3600),
     ScheduleEntry("Check GC schedules and history", "HARBOROPS_GC_CHECK_CRON", "*/15 * * * *",
                   "harborops.maintenance.tasks.check_fleet_gc", 14 * 60),
+    ScheduleEntry("Collect the clean-up report", "HARBOROPS_CLEANUP_SCAN_CRON", "37 */6 * * *",
+                  "harborops.maintenance.tasks.scan_fleet_cleanup", 6 * 3600 - 60),
     ScheduleEntry("Scan TLS certificates", "HARBOROPS_CERT_SCAN_CRON", "23 */6 * * *",
                   "harborops.certificates.tasks.scan_certificates", 6 * 3600 - 60),
     ScheduleEntry("Check CA trust on pulling hosts", "HARBOROPS_CERT_TRUST_CRON", "47 */6 * * *",
                   "harborops.certificates.tasks.check_trust", 6 * 3600 - 60),
     ScheduleEntry("Collect replication state", "HARBOROPS_REPLICATION_COLLECT_CRON", "*/5 * * * *",
                   "harborops.replication.tasks.collect_fleet", 4 * 60),
+    ScheduleEntry("Check HA pairs' consistency", "HARBOROPS_REPLICATION_PAIR_CHECK_CRON", "43 2 * * *",
+                  "harborops.replication.tasks.check_pairs", 23 * 3600),
+    ScheduleEntry("Evaluate alert conditions", "HARBOROPS_ALERTS_CRON", "* * * * *",
+                  "harborops.alerts.tasks.evaluate_alerts", 50),
 ]
 
 

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "harborops.maintenance",
     "harborops.certificates",
     "harborops.replication",
+    "harborops.alerts",
 ]
 
 MIDDLEWARE = [
@@ -206,11 +207,13 @@ INSTALLER_DIR = Path(envstr("HARBOROPS_INSTALLER_DIR", str(DATA_DIR / "installer
 INSTALL_THRESHOLDS = envstr("HARBOROPS_INSTALL_THRESHOLDS", "cpus=2:4,memory_gb=4:8,disk_gb=40:160")
 INSTALL_COMMAND_TIMEOUT = envint("HARBOROPS_INSTALL_COMMAND_TIMEOUT", 3600)  # seconds per remote step
 INSTALL_VERIFY_TIMEOUT = envint("HARBOROPS_INSTALL_VERIFY_TIMEOUT", 600)    # wait for a healthy Harbor
+CERT_ROTATE_VERIFY_TIMEOUT = envint("HARBOROPS_CERT_ROTATE_VERIFY_TIMEOUT", 300)  # wait for the new certificate
 
 # --- Harbor audit events (events/) ------------------------------------------------------------
 EVENTS_RETENTION_DAYS = envint("HARBOROPS_EVENTS_RETENTION_DAYS", 365)   # stored events older are purged
 EVENTS_INGEST_MAX = envint("HARBOROPS_EVENTS_INGEST_MAX", 20000)         # per source per scheduled run
 EVENTS_BATCH = envint("HARBOROPS_EVENTS_BATCH", 5000)                    # events per transaction
+EVENTS_LEASE_SECONDS = envint("HARBOROPS_EVENTS_LEASE_SECONDS", 600)     # a killed ingest blocks its instance this long
 
 # --- Replication health (harborops/replication; README "Replication") ---------------------------
 REPLICATION_HARBOR_TIMEOUT = envint("HARBOROPS_REPLICATION_TIMEOUT", 15)        # seconds per Harbor call
@@ -239,6 +242,8 @@ GC_HARBOR_TIMEOUT = envint("HARBOROPS_GC_TIMEOUT", 30)                # seconds 
 GC_LONG_RUN_HOURS = envint("HARBOROPS_GC_LONG_RUN_HOURS", 20)         # watchdog: before jobservice's 24 h
 GC_MAX_AGE_DAYS = envint("HARBOROPS_GC_MAX_AGE_DAYS", 8)              # watchdog: last success older than
 GC_MISSED_GRACE_MINUTES = envint("HARBOROPS_GC_MISSED_GRACE_MINUTES", 60)  # a scheduled run may be late
+CLEANUP_UNPULLED_DAYS = envint("HARBOROPS_CLEANUP_UNPULLED_DAYS", 90)  # clean-up report: "unpulled for N days"
+CLEANUP_QUOTA_PERCENT = envint("HARBOROPS_CLEANUP_QUOTA_PERCENT", 80)  # clean-up report: "over N % of quota"
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -264,6 +269,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
+    # Tags start collapsed, with a filter box: with every operation expanded at once (~140), Swagger UI
+    # stopped rendering after the first few operations.
+    "SWAGGER_UI_SETTINGS": {"docExpansion": "none", "filter": True, "deepLinking": True},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["harborops.core.api.permissions.RolePermission"],
@@ -284,11 +292,58 @@ SPECTACULAR_SETTINGS = {
         "ManagedCAOriginEnum": "harborops.certificates.models.ManagedCA.Origin",
         "PullingHostRuntimeEnum": "harborops.certificates.models.PullingHost.Runtime",
         "TrustStateEnum": "harborops.certificates.models.TrustState.State",
+        "AlertSeverityEnum": "harborops.alerts.models.alerts.SEVERITY_CHOICES",
+        "AlertStateEnum": "harborops.alerts.models.alerts.Alert.State",
+        "CertificateDeploymentStatusEnum": "harborops.certificates.models.Deployment.Status",
+        "CertificateDiskFileKindEnum": "harborops.certificates.models.DiskFile.Kind",
+        "CleanupItemKindEnum": "harborops.maintenance.models.CleanupItem.Kind",
     },
 }
 
+# --- Alerts (harborops/alerts; README "Alerts") -------------------------------------------------
+# Hysteresis: an instance is *down* for alerting after N consecutive failed sweeps or M minutes of
+# failures (0 = off), and *up* again after K good sweeps. *_BY_LABEL: "env=lab:5,tier=critical:1"
+# (the first label that matches an instance wins).
+ALERT_DOWN_AFTER_FAILURES = envint("HARBOROPS_ALERT_DOWN_AFTER_FAILURES", 3)
+ALERT_DOWN_AFTER_MINUTES = envint("HARBOROPS_ALERT_DOWN_AFTER_MINUTES", 5)
+ALERT_UP_AFTER_SUCCESSES = envint("HARBOROPS_ALERT_UP_AFTER_SUCCESSES", 2)
+ALERT_DOWN_AFTER_FAILURES_BY_LABEL = envstr("HARBOROPS_ALERT_DOWN_AFTER_FAILURES_BY_LABEL")
+ALERT_DOWN_AFTER_MINUTES_BY_LABEL = envstr("HARBOROPS_ALERT_DOWN_AFTER_MINUTES_BY_LABEL")
+ALERT_UP_AFTER_SUCCESSES_BY_LABEL = envstr("HARBOROPS_ALERT_UP_AFTER_SUCCESSES_BY_LABEL")
+ALERT_REMINDER_HOURS = envint("HARBOROPS_ALERT_REMINDER_HOURS", 4)             # 0 = no reminders
+ALERT_DEGRADED_AFTER_MINUTES = envint("HARBOROPS_ALERT_DEGRADED_AFTER_MINUTES", 5)
+ALERT_STORAGE_WARNING_PERCENT = envint("HARBOROPS_ALERT_STORAGE_WARNING_PERCENT", 85)
+ALERT_STORAGE_CRITICAL_PERCENT = envint("HARBOROPS_ALERT_STORAGE_CRITICAL_PERCENT", 95)
+ALERT_JOB_QUEUE_BACKLOG = envint("HARBOROPS_ALERT_JOB_QUEUE_BACKLOG", 1000)   # pending jobservice jobs
+ALERT_DELIVERY_MAX_ATTEMPTS = envint("HARBOROPS_ALERT_DELIVERY_MAX_ATTEMPTS", 8)
+ALERT_DELIVERY_BACKOFF_SECONDS = envint("HARBOROPS_ALERT_DELIVERY_BACKOFF_SECONDS", 30)  # doubles per attempt
+ALERT_DELIVERY_BACKOFF_MAX_SECONDS = envint("HARBOROPS_ALERT_DELIVERY_BACKOFF_MAX_SECONDS", 3600)
+ALERT_DELIVERY_TIMEOUT = envint("HARBOROPS_ALERT_DELIVERY_TIMEOUT", 10)       # seconds per HTTP/SMTP attempt
+ALERT_DELIVERY_LEASE_SECONDS = envint("HARBOROPS_ALERT_DELIVERY_LEASE_SECONDS", 120)  # then a killed one resends
+ALERT_CHANNEL_FAILING_MINUTES = envint("HARBOROPS_ALERT_CHANNEL_FAILING_MINUTES", 120)
+# Email channels always use this backend (the test runner swaps EMAIL_BACKEND, not this).
+ALERT_EMAIL_BACKEND = envstr("HARBOROPS_ALERT_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = envstr("HARBOROPS_EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("HARBOROPS_EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("HARBOROPS_EMAIL_USER")
+EMAIL_HOST_PASSWORD = envsecret("HARBOROPS_EMAIL_PASSWORD")
+EMAIL_USE_TLS = envbool("HARBOROPS_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("HARBOROPS_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = ALERT_DELIVERY_TIMEOUT
+DEFAULT_FROM_EMAIL = envstr("HARBOROPS_EMAIL_FROM", "harborops@localhost")
+
 # --- Metrics --------------------------------------------------------------------------------
 PROMETHEUS_MULTIPROC_DIR = envstr("PROMETHEUS_MULTIPROC_DIR")
+# Set: /metrics answers only `Authorization: Bearer <token>` (README "Metrics for Prometheus").
+METRICS_TOKEN = envsecret("HARBOROPS_METRICS_TOKEN")
+# Instance label keys that become Prometheus labels on per-instance series (keep the set small).
+METRICS_INSTANCE_LABELS = envlist("HARBOROPS_METRICS_INSTANCE_LABELS", "env,region,team")
+
+# --- Alert conditions of events, access and jobs (README "Metrics for Prometheus", "Alerts") --
+EVENTS_STALL_MINUTES = envint("HARBOROPS_EVENTS_STALL_MINUTES", 30)    # no successful ingest for that long
+EVENTS_GAP_ALERT_HOURS = envint("HARBOROPS_EVENTS_GAP_ALERT_HOURS", 24)  # a gap stays an alert that long
+JOBS_FAILED_ALERT_HOURS = envint("HARBOROPS_JOBS_FAILED_ALERT_HOURS", 24)  # a failed job stays an alert
+SCHEDULE_MISSED_GRACE_MINUTES = envint("HARBOROPS_SCHEDULE_MISSED_GRACE_MINUTES", 5)  # sweep/reaper late by
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = envstr("HARBOROPS_LOG_LEVEL", "INFO")

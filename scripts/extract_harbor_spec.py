@@ -107,6 +107,8 @@ USED_PATHS = (
     "/projects/{project_name}/repositories/{repository_name}",
     "/projects/{project_name}/repositories/{repository_name}/artifacts",
     "/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}",
+    "/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/tags",
+    "/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/tags/{tag_name}",
 )
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 PROSE = frozenset({"description", "summary", "example", "examples", "tags", "title", "externalDocs"})

@@ -11,7 +11,7 @@ start=$(date +%s)
 # slapd + ldap-utils (real OpenLDAP for the access tests), libldap2-dev + libsasl2-dev (python-ldap builds),
 # openssh-server/-client (a real sshd for the SSH and install tests; the test installer's prepare uses
 # python3-yaml; curl, iproute2 (ss) and openssl are what install preflight and fetch run on the host).
-packages=(chromium docker-compose postgresql redis-server slapd ldap-utils libldap2-dev libsasl2-dev openssh-server openssh-client python3-yaml curl iproute2 openssl docker-registry skopeo)
+packages=(chromium docker-compose postgresql redis-server slapd ldap-utils libldap2-dev libsasl2-dev openssh-server openssh-client python3-yaml curl iproute2 openssl docker-registry skopeo prometheus prometheus-alertmanager sudo)
 scripts/ensure-debs.sh "${packages[@]}"
 
 # PostgreSQL and Redis on 127.0.0.1 (the machine normally runs both already).

@@ -11,7 +11,9 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.timezone import now
 
+from harborops.access.conditions import access_conditions
 from harborops.access.forms import ApplyForm, MappingForm, OnboardForm, ProjectRows
 from harborops.access.models import DriftCheck, DriftFinding, ManagedMembership, TeamMapping
 from harborops.access.services import directory, mappings, preflight, reconcile
@@ -212,7 +214,7 @@ def drift_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         findings = findings.filter(kind=kind)
     return render(request, "access/drift_list.html", {
         "findings": findings, "kind": kind, "kinds": DriftFinding.Kind.choices,
-        "last_check": DriftCheck.objects.first()})
+        "last_check": DriftCheck.objects.first(), "attention": list(access_conditions(now()))})
 
 
 @role_required(OPERATOR, methods=("POST",))

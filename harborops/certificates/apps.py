@@ -10,6 +10,7 @@ class CertificatesConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the job kinds in every process that loads the app (web and workers).
+        import harborops.certificates.conditions
         import harborops.certificates.tasks  # noqa: F401
         from harborops.certificates.metrics import CertificateCollector
         from harborops.core.metrics import register_db_collector

@@ -54,3 +54,23 @@ class PullingHostForm(forms.Form):
     runtime = forms.ChoiceField(choices=PullingHost.Runtime.choices)
     path_prefix = forms.CharField(required=False, max_length=255,
                                   help_text="prepended to /etc/…/certs.d (blank = the host's root)")
+
+
+class IssuedChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.hostname} — {', '.join(obj.sans)} — {obj.ca.name}, until {obj.not_after:%Y-%m-%d} " \
+               f"({obj.fingerprint[:17]}…)"
+
+
+class RotateForm(forms.Form):
+    issued = IssuedChoiceField(queryset=IssuedCertificate.objects.none(), label="New certificate",
+                               help_text="issued by a managed CA (issue one on the CA's page first)")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from django.utils.timezone import now
+
+        super().__init__(*args, **kwargs)
+        field = self.fields["issued"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = IssuedCertificate.objects.filter(not_after__gt=now()).select_related(
+            "ca").order_by("-created_at")

@@ -13,8 +13,8 @@ from django.utils.timezone import now
 from harborops.core.fields import EncryptedTextField
 from harborops.fleet.models import Instance
 
-__all__ = ("Certificate", "ChainEntry", "Endpoint", "IssuedCertificate", "ManagedCA", "PullingHost", "Rotation",
-           "TrustState", "band_of")
+__all__ = ("Certificate", "ChainEntry", "Deployment", "DiskFile", "Endpoint", "IssuedCertificate", "ManagedCA",
+           "PullingHost", "Rotation", "TrustState", "band_of")
 
 # Expiry bands, tightest first: (name, days left below which a certificate is in it).
 BANDS = (("expired", 0), ("7", 7), ("30", 30), ("90", 90))
@@ -360,3 +360,88 @@ class TrustState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pulling_host_id}×{self.endpoint_id}: {self.state}"
+
+
+class DiskFile(models.Model):
+    """A certificate file on a host harborops manages over SSH (an install target), as the last look
+    saw it: what ``harbor.yml`` points at (``https.certificate``, ``https.private_key``) and the
+    ``*.crt`` of Harbor's internal TLS directory when ``internal_tls.enabled``."""
+
+    class Kind(models.TextChoices):
+        HTTPS_CERTIFICATE = "https_certificate", "https.certificate"
+        HTTPS_PRIVATE_KEY = "https_private_key", "https.private_key"
+        INTERNAL_TLS = "internal_tls", "internal TLS"
+
+    target = models.ForeignKey("installs.InstallTarget", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    path = models.CharField(max_length=500)
+    fingerprint = models.CharField(max_length=95, blank=True)
+    subject = models.TextField(blank=True)
+    not_after = models.DateTimeField(null=True, blank=True)
+    served_fingerprint = models.CharField(max_length=95, blank=True,
+                                          help_text="what the instance's endpoint served at the last scan")
+    matches_served = models.BooleanField(null=True, blank=True)
+    key_matches = models.BooleanField(null=True, blank=True, help_text="the key file belongs to the certificate file")
+    error = models.TextField(blank=True)
+    checked_at = models.DateTimeField(default=now)
+
+    target_id: int
+    objects: ClassVar[models.Manager[DiskFile]] = models.Manager()
+
+    class Meta:
+        ordering = ("target", "kind", "path")
+        constraints = (models.UniqueConstraint(fields=("target", "path"), name="certificates_disk_file_path"),)
+
+    def __str__(self) -> str:
+        return f"{self.target_id}:{self.path}"
+
+    @property
+    def days_left(self) -> int | None:
+        return None if self.not_after is None else int((self.not_after - now()).total_seconds() // 86400)
+
+    @property
+    def band(self) -> str:
+        return "" if self.not_after is None else band_of(self.not_after)
+
+
+class Deployment(models.Model):
+    """A rotation: an issued certificate deployed to the managed members of one instance (its HA
+    group's members one at a time), as a job. ``members`` is the per-host record, in order."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Rotated and verified"
+        RESTORED = "restored", "Failed; previous certificate restored"
+        FAILED = "failed", "Failed"
+
+    STATUS_COLORS = {Status.PENDING: "secondary", Status.RUNNING: "info", Status.SUCCEEDED: "success",
+                     Status.RESTORED: "warning", Status.FAILED: "danger"}
+
+    instance = models.ForeignKey(Instance, null=True, on_delete=models.SET_NULL, related_name="+")
+    instance_name = models.CharField(max_length=200)
+    issued = models.ForeignKey(IssuedCertificate, on_delete=models.PROTECT, related_name="deployments")
+    renewal_of = models.ForeignKey(IssuedCertificate, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", help_text="the certificate this renewal replaces")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    members = models.JSONField(default=list, blank=True)
+    job = models.ForeignKey("core.JobRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=150, blank=True)
+
+    instance_id: int | None
+    issued_id: int
+    objects: ClassVar[models.Manager[Deployment]] = models.Manager()
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"rotation #{self.pk} of {self.instance_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("certificates:deployment_detail", args=[self.pk])
+
+    @property
+    def status_color(self) -> str:
+        return self.STATUS_COLORS.get(self.Status(self.status), "secondary")

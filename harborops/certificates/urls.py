@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from harborops.certificates import views, views_ca, views_trust
+from harborops.certificates import views, views_ca, views_managed, views_trust
 
 app_name = "certificates"
 urlpatterns = [
@@ -35,4 +35,10 @@ urlpatterns += [
     path("trust/hosts/<int:pk>/delete/", views_trust.pulling_host_delete, name="pulling_host_delete"),
     path("trust/push/", views_trust.trust_push, name="trust_push"),
     path("trust/check/", views_trust.trust_check, name="trust_check"),
+]
+urlpatterns += [
+    path("managed/", views_managed.managed_list, name="managed_list"),
+    path("managed/<int:pk>/rotate/", views_managed.rotate, name="rotate"),
+    path("managed/<int:pk>/renew/", views_managed.renew, name="renew"),
+    path("rotations/<int:pk>/", views_managed.deployment_detail, name="deployment_detail"),
 ]

@@ -9,10 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.timezone import now
 
 from harborops.certificates import charts
+from harborops.certificates.conditions import attention
 from harborops.certificates.filtersets import ExpiryFilterSet
 from harborops.certificates.forms import EndpointForm
-from harborops.certificates.models import BAND_LABELS, ChainEntry, Endpoint, Rotation, band_of
+from harborops.certificates.models import BAND_LABELS, ChainEntry, Deployment, DiskFile, Endpoint, Rotation, band_of
 from harborops.certificates.services import endpoints as endpoint_services
+from harborops.certificates.services import managed
 from harborops.certificates.tasks import start_scan
 from harborops.core.actor import Actor
 from harborops.core.http import AuthenticatedHttpRequest
@@ -41,6 +43,12 @@ def expiry_list(request: AuthenticatedHttpRequest) -> HttpResponse:
                .values_list("last_scan_at", flat=True).first()}
     if request.htmx:
         return render(request, "certificates/htmx/expiry_rows.html", context)
+    found = attention(at)
+    if filterset.is_bound and filterset.is_valid():
+        # Filtered: only what concerns the endpoints the filter kept.
+        shown = {f"endpoint:{e.endpoint_id}" for e in entries}
+        found = [o for o in found if ":".join(o.subject.split(":")[:2]) in shown]
+    context["attention"] = found
     return render(request, "certificates/expiry_list.html", context)
 
 
@@ -56,8 +64,12 @@ def endpoint_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(Endpoint.objects.select_related("leaf", "instance"), pk=pk)
     chain = [e.certificate for e in ChainEntry.objects.filter(endpoint=endpoint).select_related("certificate")]
     jobs = JobRun.objects.filter(target_type=ContentType.objects.get_for_model(Endpoint), target_id=str(pk))[:10]
+    targets = managed.members(endpoint.instance) if endpoint.instance is not None else []
+    targets = [t for t in targets if t.instance_id == endpoint.instance_id]
     return render(request, "certificates/endpoint_detail.html", {
-        "endpoint": endpoint, "chain": chain, "jobs": jobs,
+        "endpoint": endpoint, "chain": chain, "jobs": jobs, "managed_targets": targets,
+        "files": list(DiskFile.objects.filter(target__in=targets).order_by("kind", "path")),
+        "deployments": Deployment.objects.filter(instance=endpoint.instance)[:10] if endpoint.instance else [],
         "rotations": Rotation.objects.filter(endpoint=endpoint).select_related("old", "new")[:50]})
 
 

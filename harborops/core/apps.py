@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         import harborops.celery  # noqa: F401  (makes the harborops Celery app the current one)
-        from harborops.core import beat, checks, signals  # noqa: F401  (registers checks and signals)
+        from harborops.core import beat, checks, job_conditions, signals  # noqa: F401  (checks, signals, conditions)
         from harborops.core.redaction import install_record_factory
 
         install_record_factory()

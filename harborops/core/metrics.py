@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
@@ -26,6 +27,32 @@ def observe_request(view: str, method: str, status: int, seconds: float) -> None
     LATENCY.labels(view=view).observe(seconds)
 
 
+# Label names our per-instance series already use; an instance label key equal to one gets a prefix.
+RESERVED_LABELS = frozenset({"instance", "component", "queue", "status", "version", "kind", "job", "le", "quantile"})
+
+
+def instance_label_keys() -> list[tuple[str, str]]:
+    """(instance label key, Prometheus label name) for HARBOROPS_METRICS_INSTANCE_LABELS: the bounded
+    set of an instance's labels that per-instance series carry. Names are made valid for Prometheus
+    (``[a-zA-Z_][a-zA-Z0-9_]*``, no ``__`` prefix) and never clash with our own label names."""
+    from django.conf import settings
+
+    out: list[tuple[str, str]] = []
+    for key in settings.METRICS_INSTANCE_LABELS:
+        name = re.sub(r"[^a-zA-Z0-9_]", "_", key).lstrip("_") or "label"
+        if name[0].isdigit() or name in RESERVED_LABELS:
+            name = f"label_{name}"
+        if name not in {n for _, n in out}:
+            out.append((key, name))
+    return out
+
+
+def instance_label_values(keys: list[tuple[str, str]], labels: object) -> list[str]:
+    """Values of the configured keys for one instance ("" when it has no such label), at most 100 chars."""
+    found = labels if isinstance(labels, dict) else {}
+    return [str(found.get(key, ""))[:100] for key, _ in keys]
+
+
 def register_db_collector(collector: Collector) -> None:
     """Later apps add their gauges (fleet status counts, ...) here."""
     _extra_collectors.append(collector)
@@ -42,6 +69,14 @@ class JobCollector(Collector):
         for status in JobRun.Status.values:
             family.add_metric([status], counts.get(status, 0))
         yield family
+        from harborops.core.models import PeriodicRun
+
+        reaper = GaugeMetricFamily("harborops_reaper_last_run_timestamp_seconds",
+                                   "When the reaper of dead jobs last finished a run (Unix time)")
+        last = PeriodicRun.objects.filter(name="reaper").values_list("last_finished_at", flat=True).first()
+        if last is not None:
+            reaper.add_metric([], last.timestamp())
+        yield reaper
 
 
 def render_latest() -> bytes:

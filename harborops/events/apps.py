@@ -9,5 +9,6 @@ class EventsConfig(AppConfig):
     verbose_name = "Harbor audit events"
 
     def ready(self) -> None:
-        # Registers the events.* job kinds in every process that loads the app (web and workers).
+        # Registers the events.* job kinds and alert conditions in every process that loads the app.
+        import harborops.events.conditions
         import harborops.events.tasks  # noqa: F401

@@ -45,7 +45,6 @@ from harborops.harbor.query import Range, build_q
 
 logger = logging.getLogger(__name__)
 
-LEASE_SECONDS = 600
 # Harbor numbers audit rows from a PostgreSQL sequence, and concurrent transactions commit out of id
 # order: a row can appear below an id already read. Gaps seen this recently are read again.
 GAP_RECHECK = timedelta(minutes=15)
@@ -133,16 +132,21 @@ def _state(instance_id: int) -> None:
             pass  # created by a concurrent ingest
 
 
-def acquire_lease(instance_id: int, owner: str, seconds: int = LEASE_SECONDS) -> bool:
+def _lease_length(seconds: int | None) -> timedelta:
+    # HARBOROPS_EVENTS_LEASE_SECONDS: how long the instance stays blocked after its ingest's worker is killed.
+    return timedelta(seconds=settings.EVENTS_LEASE_SECONDS if seconds is None else seconds)
+
+
+def acquire_lease(instance_id: int, owner: str, seconds: int | None = None) -> bool:
     _state(instance_id)
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now()) | Q(lease_owner=owner)
     return IngestState.objects.filter(free, instance_id=instance_id).update(
-        lease_owner=owner, lease_until=now() + timedelta(seconds=seconds)) == 1
+        lease_owner=owner, lease_until=now() + _lease_length(seconds)) == 1
 
 
-def renew_lease(instance_id: int, owner: str, seconds: int = LEASE_SECONDS) -> None:
+def renew_lease(instance_id: int, owner: str, seconds: int | None = None) -> None:
     if not IngestState.objects.filter(instance_id=instance_id, lease_owner=owner).update(
-            lease_until=now() + timedelta(seconds=seconds)):
+            lease_until=now() + _lease_length(seconds)):
         raise LeaseLost(f"the ingest lease of instance {instance_id} was taken over")
 
 

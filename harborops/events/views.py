@@ -8,12 +8,14 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.timezone import now
 
 from harborops.core.actor import Actor
 from harborops.core.http import AuthenticatedHttpRequest
 from harborops.core.permissions import role_required
 from harborops.core.roles import ADMIN, OPERATOR, VIEWER
 from harborops.events import charts, services
+from harborops.events.conditions import events_conditions
 from harborops.events.export import FORMATS, export_response
 from harborops.events.forms import EventFilterForm
 from harborops.events.models import HarborEvent, IngestAnomaly
@@ -103,7 +105,7 @@ def resource_timeline(request: AuthenticatedHttpRequest) -> HttpResponse:
 def instance_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Stored rows per instance, cursors, last outcome, syslog forwarding, recent anomalies."""
     return render(request, "events/instance_list.html", {
-        "figures": services.instance_figures(),
+        "figures": services.instance_figures(), "attention": list(events_conditions(now())),
         "anomalies": IngestAnomaly.objects.select_related("instance")[:20]})
 
 

@@ -12,6 +12,7 @@ class FleetConfig(AppConfig):
         # Registers the "fleet.sweep" job kind in every process that loads the app (web and workers).
         import harborops.fleet.tasks  # noqa: F401
         from harborops.core.metrics import register_db_collector
-        from harborops.fleet.metrics import FleetCollector
+        from harborops.fleet.metrics import FleetCollector, InstanceCollector
 
         register_db_collector(FleetCollector())
+        register_db_collector(InstanceCollector())

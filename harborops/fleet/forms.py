@@ -104,8 +104,8 @@ class HAGroupForm(forms.ModelForm):
 
 class ImportForm(forms.Form):
     file = forms.FileField(required=False, help_text="CSV or YAML")
-    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
-                           label="…or paste it here")
+    text = SecretField(widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}), label="…or paste it here",
+                       help_text="not shown again after a check (it holds passwords)")
     format = forms.ChoiceField(choices=(("", "guess from the content"), ("csv", "CSV"), ("yaml", "YAML")),
                                required=False)
     dry_run = forms.BooleanField(required=False, initial=True, label="Check only (import nothing)")

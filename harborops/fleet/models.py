@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from harborops.core.fields import EncryptedTextField
 from harborops.harbor.client import AsyncHarborClient, HarborClient
 
-__all__ = ("HAGroup", "HealthSnapshot", "Instance", "StatusChange", "SweepRun")
+__all__ = ("HAGroup", "HealthSnapshot", "Instance", "StatusChange", "SweepChunk", "SweepRun")
 
 
 class HAGroup(models.Model):
@@ -186,11 +186,18 @@ class StatusChange(models.Model):
 
 
 class SweepRun(models.Model):
-    """Summary of one scheduled sweep over the fleet (its chunks add their counts as they finish)."""
+    """One sweep over the fleet, scheduled or "Sweep all now": fanned out as one Celery task per
+    chunk (:class:`SweepChunk`); each chunk adds its counts as it finishes, the last stamps the end."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        MANUAL = "manual", _("Sweep all now")
 
     started_at = models.DateTimeField(db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration = models.DurationField(null=True, blank=True)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.SCHEDULED)
+    job = models.ForeignKey("core.JobRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     instances = models.PositiveIntegerField(default=0)
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
@@ -198,7 +205,9 @@ class SweepRun(models.Model):
     degraded = models.PositiveIntegerField(default=0)
     down = models.PositiveIntegerField(default=0)
     unknown = models.PositiveIntegerField(default=0)
+    transitions = models.PositiveIntegerField(default=0)
 
+    job_id: int | None
     objects: ClassVar[models.Manager[SweepRun]] = models.Manager()
 
     class Meta:
@@ -213,3 +222,48 @@ class SweepRun(models.Model):
 
     def elapsed(self) -> timedelta | None:
         return self.duration
+
+    def outcome_summary(self) -> str:
+        parts = [f"{n} {label}" for label, n in (("up", self.up), ("degraded", self.degraded), ("down", self.down),
+                                                 ("unknown", self.unknown)) if n]
+        swept = self.up + self.degraded + self.down + self.unknown
+        return f"{swept} instances swept ({', '.join(parts) or 'none'}); {self.transitions} status changes"
+
+
+class SweepChunk(models.Model):
+    """One chunk of a sweep run: the instances one Celery task polls, and how long that took.
+
+    A chunk is claimed once (pending -> running, a conditional UPDATE), so a redelivered task or
+    the "Sweep all now" job sweeping chunks no worker has picked up never polls it twice."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    run = models.ForeignKey(SweepRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    instance_ids = models.JSONField(default=list)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    worker = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    poll_seconds = models.FloatField(null=True, blank=True)
+    record_seconds = models.FloatField(null=True, blank=True)
+    swept = models.PositiveIntegerField(default=0)
+
+    run_id: int
+    objects: ClassVar[models.Manager[SweepChunk]] = models.Manager()
+
+    class Meta:
+        ordering = ("run", "index")
+        constraints = (models.UniqueConstraint(fields=("run", "index"), name="fleet_sweepchunk_run_index"),)
+
+    def __str__(self) -> str:
+        return f"sweep {self.run_id} chunk {self.index}"
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()

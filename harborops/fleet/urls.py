@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.instance_list, name="instance_list"),
     path("add/", views.instance_create, name="instance_create"),
     path("sweep/", views.fleet_sweep, name="fleet_sweep"),
+    path("sweeps/status/", views.sweep_status, name="sweep_status"),
     path("import/", views.instance_import, name="instance_import"),
     path("test-connection/", views.connection_test, name="connection_test"),
     path("<int:pk>/test-connection/", views.connection_test, name="instance_connection_test"),

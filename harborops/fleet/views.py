@@ -17,7 +17,7 @@ from harborops.fleet import charts
 from harborops.fleet.filtersets import InstanceFilterSet
 from harborops.fleet.forms import ConnectionTestForm, HAGroupForm, ImportForm, InstanceForm
 from harborops.fleet.models import HAGroup, HealthSnapshot, Instance, StatusChange
-from harborops.fleet.services import ha_groups, importer, inventory
+from harborops.fleet.services import ha_groups, importer, inventory, sweep_runs
 from harborops.fleet.tasks import start_sweep
 
 PAGE_SIZE = 100  # rows per overview page: rendering is ~0.7 ms a row (docs/benchmarks.md, "Fleet overview")
@@ -45,7 +45,19 @@ def instance_list(request: AuthenticatedHttpRequest) -> HttpResponse:
                "total": sum(counts.values())}
     if request.htmx:
         return render(request, "fleet/htmx/instance_rows.html", context)
-    return render(request, "fleet/instance_list.html", context)
+    return render(request, "fleet/instance_list.html", {**context, **_sweep_context()})
+
+
+def _sweep_context() -> dict[str, object]:
+    fresh = sweep_runs.freshness()
+    chunks = list(fresh.last.chunks.order_by("index")) if fresh.last is not None else []
+    return {"fresh": fresh, "chunks": chunks, "stale_intervals": sweep_runs.STALE_INTERVALS}
+
+
+@role_required(VIEWER)
+def sweep_status(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The fleet page's sweep summary (htmx refresh): age of the last complete sweep, stale flag."""
+    return render(request, "fleet/htmx/sweep_status.html", _sweep_context())
 
 
 @role_required(VIEWER)

@@ -16,15 +16,20 @@ SSLContext per CA bundle; errors classified (errors.py); retries only when the c
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import dataclasses
+import json
 import time
 import uuid
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
+import aiohttp
 import httpx
+from yarl import URL
 
+from harborops.harbor import aio
 from harborops.harbor import errors as e
 from harborops.harbor.capabilities import Capabilities
 from harborops.harbor.endpoints import (
@@ -44,6 +49,7 @@ from harborops.harbor.http import (
     ssl_context,
     sync_transport,
     wrap_transport,
+    wrappers_installed,
 )
 from harborops.harbor.ops import NO_BODY, Op, Req, Resp, check
 
@@ -52,6 +58,11 @@ __all__ = ("AsyncHarborClient", "HarborClient")
 T = TypeVar("T")
 API_PREFIX = "/api/v2.0"
 USER_AGENT = "harborops-harbor-client/1"
+
+
+def _basic_header(username: str, password: str) -> str:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
 
 
 class _ClientBase(
@@ -90,6 +101,7 @@ class _ClientBase(
         self.peek_tls = peek_tls
         self._ssl = ssl_context(ca_pem)
         self._auth = httpx.BasicAuth(username, password or "") if username else None
+        self._basic = _basic_header(username, password or "") if username else ""
         self._secrets: tuple[str, ...] = (password,) if password else ()
         self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
         self._trust_env = trust_env
@@ -198,8 +210,10 @@ class HarborClient(_ClientBase):
 
 
 class AsyncHarborClient(_ClientBase):
-    """Async client. ``transport``: any httpx async transport; default is httpx-aiohttp's
-    (``transport_kind="httpx"`` for httpx's own pool)."""
+    """Async client. By default it sends through aiohttp directly (:mod:`harborops.harbor.aio`):
+    ``session=`` shares one aiohttp session among many clients (the sweep: one per chunk; the
+    caller closes it), without it the client opens its own on first use. ``transport=`` (any httpx
+    async transport, e.g. the simulator's) or ``transport_kind="httpx"`` use the httpx path."""
 
     def __init__(
         self,
@@ -207,11 +221,55 @@ class AsyncHarborClient(_ClientBase):
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         transport_kind: str = "aiohttp",
+        session: aiohttp.ClientSession | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(base_url, **kw)
-        base = transport if transport is not None else async_transport(self._ssl, kind=transport_kind)
-        self._http = httpx.AsyncClient(transport=wrap_transport(base, asynchronous=True), **self._client_kwargs())
+        self._http: httpx.AsyncClient | None = None
+        self._session = session
+        self._own_session = False
+        self._hooked: httpx.AsyncBaseTransport | None = None
+        if transport is not None or transport_kind != "aiohttp":
+            base = transport if transport is not None else async_transport(self._ssl, kind=transport_kind)
+            self._http = httpx.AsyncClient(transport=wrap_transport(base, asynchronous=True), **self._client_kwargs())
+            return
+        self._aio_timeout = aio.client_timeout(self._timeout.read or 15.0, self._timeout.connect or 5.0)
+        self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if self._basic:
+            self._headers["Authorization"] = self._basic
+        if wrappers_installed():
+            # Let the installed wrappers (the contract gate) see every exchange: send through an
+            # httpx transport over the same session, built on first use (the session may be ours).
+            self._hooked = wrap_transport(_LazySessionTransport(self), asynchronous=True)
+
+    def _aio_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aio.new_session(limit=10)
+            self._own_session = True
+        return self._session
+
+    async def _exchange(self, req: Req) -> Resp:
+        if self._http is not None:
+            return self._resp(await self._http.request(**self._request_kwargs(req)), req)
+        if self._hooked is not None:
+            spec = self._request_kwargs(req)
+            headers = {**self._headers, **spec.pop("headers")}
+            request = httpx.Request(spec.pop("method"), spec.pop("url"), headers=headers, **spec)
+            return self._resp(await self._hooked.handle_async_request(request), req)
+        headers = {**self._headers, **req.headers}
+        headers.setdefault("X-Request-Id", self.request_id or uuid.uuid4().hex)
+        kwargs: dict[str, Any] = {}
+        if req.json is not NO_BODY:
+            # Encoded as httpx does (compact, UTF-8), so both paths send the same bytes.
+            kwargs["data"] = json.dumps(req.json, ensure_ascii=False, separators=(",", ":"),
+                                        allow_nan=False).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        async with self._aio_session().request(
+            req.method, URL(self.api_url + req.path, encoded=True), params=req.params or None, headers=headers,
+            ssl=self._ssl, timeout=self._aio_timeout, allow_redirects=False, **kwargs,
+        ) as answer:
+            body = await answer.read()
+            return Resp(answer.status, cast(httpx.Headers, answer.headers), body, req.method, req.path)
 
     async def _run(self, op: Op[T]) -> T:
         try:
@@ -225,27 +283,45 @@ class AsyncHarborClient(_ClientBase):
     async def _send(self, req: Req) -> Resp:
         req = self._scrubbed(req)
         attempt = 0
+        cause: BaseException | None
         while True:
             try:
-                r = await self._http.request(**self._request_kwargs(req))
-                return check(self._resp(r, req), req)
-            except httpx.HTTPError as exc:
-                err = map_transport_error(exc, method=req.method, path=req.path)
-                if isinstance(err, e.TLSError) and self.peek_tls:
-                    self._fill_tls(err, await asyncio.to_thread(peek_certificate, *self._host_port()))
-                cause: BaseException | None = exc
+                return check(await self._exchange(req), req)
             except e.HarborError as exc:
                 err, cause = exc, None
+            except (httpx.HTTPError, *aio.AIOHTTP_ERRORS) as exc:
+                err = (map_transport_error(exc, method=req.method, path=req.path) if isinstance(exc, httpx.HTTPError)
+                       else aio.map_aiohttp_error(exc, method=req.method, path=req.path))
+                if isinstance(err, e.TLSError) and self.peek_tls:
+                    self._fill_tls(err, await asyncio.to_thread(peek_certificate, *self._host_port()))
+                cause = exc
             if not self._may_retry(req, err, attempt):
                 raise err from cause
             await asyncio.sleep(self._delay(attempt))
             attempt += 1
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, t: type[BaseException] | None, v: BaseException | None, tb: TracebackType | None) -> None:
         await self.aclose()
+
+
+class _LazySessionTransport(httpx.AsyncBaseTransport):
+    """:class:`aio.SessionTransport` over the client's session, resolved at the first request (a
+    client that owns its session opens it inside the running loop)."""
+
+    def __init__(self, client: AsyncHarborClient) -> None:
+        self.client = client
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        c = self.client
+        inner = aio.SessionTransport(c._aio_session(), ssl_context=c._ssl, timeout=c._aio_timeout)
+        return await inner.handle_async_request(request)

@@ -45,6 +45,7 @@ __all__ = (
     "sync_transport",
     "unverified_context",
     "wrap_transport",
+    "wrappers_installed",
 )
 
 TransportWrapper = Callable[..., Any]  # fn(transport, *, asynchronous: bool) -> transport
@@ -68,6 +69,11 @@ def remove_transport_wrapper(fn: TransportWrapper) -> None:
 def clear_transport_wrappers() -> None:
     with _wrappers_lock:
         _wrappers.clear()
+
+
+def wrappers_installed() -> bool:
+    """Whether any transport wrapper is installed (the aiohttp path then sends through them)."""
+    return bool(_wrappers)
 
 
 def wrap_transport(transport: T, *, asynchronous: bool) -> T:

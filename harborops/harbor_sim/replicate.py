@@ -229,6 +229,7 @@ class Side:
     inst: HarborInstance | None
     error: str = ""  # what the registry (/v2/) answers
     api_down: bool = False  # the API is unreachable too (connection refused)
+    robot: Any = None  # the endpoint's credential is this robot of `inst` (its permissions apply)
 
 
 LOCAL_URL = "http://core:8080"
@@ -243,7 +244,27 @@ def resolve(inst: HarborInstance, reg: Registry | None) -> Side:
         # 401 from the peer's API and registry alike (robot deleted, secret rotated, no credential)
         body = '{"errors":[{"code":"UNAUTHORIZED","message":"unauthorized"}]}'
         return Side(side.url, side.inst, f"http status code: 401, body: {body}", api_down=True)
+    if side.inst is not None:
+        key = str(reg.credential.get("access_key") or "")
+        side.robot = next((r for r in side.inst.store.robots.values() if r.name == key), None)
     return side
+
+
+def denied(side: Side, resource: str, action: str, repo: str) -> str:
+    """What the peer answers when the endpoint's robot lacks (resource, action) on the repository's project
+    ("" when allowed). The v2 API checks ResourceRepository with the HTTP method's action (GET/HEAD pull;
+    PUT/POST/PATCH push; DELETE delete): src/server/middleware/v2auth/access.go getAction and auth.go
+    (rbac_project.NewNamespace(pid).Resource(rbac.ResourceRepository)) @v2.3.0..@v2.15.0; a tag deletion
+    goes through the API: src/server/v2.0/handler/artifact.go DeleteTag RequireProjectAccess(ActionDelete,
+    ResourceTag)."""
+    from harborops.harbor_sim.auth import robot_allows
+
+    if side.robot is None or robot_allows(side.robot, resource, action, repo.split("/", 1)[0]):
+        return ""
+    if resource == "repository":
+        return (f"http status code: 401, body: {{\"errors\":[{{\"code\":\"UNAUTHORIZED\",\"message\":"
+                f"\"unauthorized to access repository: {repo}, action: {action}\"}}]}}")
+    return "http status code: 403, body: {\"errors\":[{\"code\":\"FORBIDDEN\",\"message\":\"forbidden\"}]}"
 
 
 def _credential_ok(peer: HarborInstance, reg: Registry) -> bool:
@@ -334,8 +355,8 @@ def apply_copy(
                 continue
             log.append(_line(at, "INFO", 468, f"pulling the manifest of artifact {src_repo}:{ref} ..."))
             log.append(_line(at, "INFO", 474, f"the manifest of artifact {src_repo}:{ref} pulled"))
-            if dst.error or forced_error:  # the destination's registry answers an error (or the fault says so)
-                err = dst.error or forced_error
+            err = dst.error or forced_error or denied(dst, "repository", "pull", dst_repo)
+            if err:  # the destination's registry answers an error (or the fault says so)
                 msg = f"failed to check the existence of the manifest of artifact {dst_repo}:{ref} on the destination registry: {err}"  # noqa: E501
                 log += [_line(at, "ERROR", 482, msg), _line(at, "ERROR", 195, err)]
                 failed = True
@@ -353,6 +374,12 @@ def apply_copy(
             log.append(_line(at, "INFO", 290, f"copying the blob {layer}(the 1th running)..."))
             log.append(_line(at, "INFO", 292, f"copy the blob {layer} completed"))
             log.append(_line(at, "INFO", 497, f"pushing the manifest of artifact {dst_repo}:{ref} ..."))
+            refused = denied(dst, "repository", "push", dst_repo)
+            if refused:
+                log += [_line(at, "ERROR", 500, f"failed to push manifest of artifact {dst_repo}:{ref}: {refused}"),
+                        _line(at, "ERROR", 195, refused)]
+                failed = True
+                continue
             if dst.inst is not None:
                 project, _, name = dst_repo.partition("/")
                 push_artifact(dst.inst, project, name, (a.tags and ref) or None, a.size, who=who, digest=a.digest,
@@ -393,6 +420,13 @@ def apply_delete(
             if dst.inst is None or _existing(dst.inst, dst_repo, ref) is None:
                 what = "tag" if tag_only else "artifact"
                 log.append(_line(at, "INFO", 551 if tag_only else 528, f"the {what} {dst_repo}:{ref} doesn't exist on the destination registry, skip"))  # noqa: E501
+                continue
+            refused = denied(dst, *(("tag", "delete") if tag_only else ("repository", "delete")), dst_repo)
+            if refused:
+                what = "tag" if tag_only else "manifest of artifact"
+                msg = f"failed to delete the {what} {dst_repo}:{ref} on the destination registry: {refused}"
+                log.append(_line(at, "ERROR", 554 if tag_only else 533, msg))
+                ok = False
                 continue
             if tag_only:
                 delete_tag_by_name(dst.inst, dst_repo, ref, who=who)

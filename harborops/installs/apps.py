@@ -11,3 +11,7 @@ class InstallsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the "installs.run" job kind in every process that loads the app.
         import harborops.installs.tasks  # noqa: F401
+        from harborops.installs.services import host_use
+        from harborops.ssh import uses
+
+        uses.register("installs", host_use)  # the SSH layer asks, it never imports installs

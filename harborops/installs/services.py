@@ -16,6 +16,7 @@ from harborops.core.jobs import start_job
 from harborops.core.models import JobRun
 from harborops.installs.models import STEPS, Install, Installer, InstallTarget
 from harborops.ssh.models import SSHHost
+from harborops.ssh.uses import HostUse
 
 JOB_KIND = "installs.run"
 
@@ -99,3 +100,9 @@ def delete_install(install: Install, *, actor: Actor) -> None:
     with transaction.atomic():
         record(actor=actor, action="installs.install.delete", obj=install, before=audit_view(install), after=None)
         install.delete()
+
+
+def host_use(host: SSHHost) -> HostUse | None:
+    """For the SSH layer (registered in InstallsConfig.ready()): the installs a host is a target of."""
+    names = sorted({t.install.name for t in InstallTarget.objects.filter(host=host).select_related("install")})
+    return HostUse("a target of the install(s)", tuple(names)) if names else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.timezone import localtime, now
@@ -241,3 +242,184 @@ class InstanceGC(models.Model):
 
     def __str__(self) -> str:
         return f"GC state of {self.instance}"
+
+
+# --- clean-up: what each instance holds that GC could reclaim, and deletions across instances -------
+class CleanupScan(models.Model):
+    """The last collection of an instance's projects, repositories, artifacts and quotas."""
+
+    instance = models.OneToOneField(Instance, on_delete=models.CASCADE, related_name="cleanup_scan")
+    scanned_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    projects = models.PositiveIntegerField(default=0)
+    repositories = models.PositiveIntegerField(default=0)
+    artifacts = models.PositiveIntegerField(default=0)
+
+    objects: ClassVar[models.Manager[CleanupScan]] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"clean-up scan of {self.instance}"
+
+
+class ProjectUsage(models.Model):
+    """One project of one instance at the last scan: its quota and its untagged artifacts."""
+
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="cleanup_projects")
+    project_id = models.BigIntegerField()
+    name = models.CharField(max_length=255)
+    quota_hard = models.BigIntegerField(null=True, blank=True, help_text="bytes; -1 = unlimited")
+    quota_used = models.BigIntegerField(null=True, blank=True)
+    repositories = models.PositiveIntegerField(default=0)
+    artifacts = models.PositiveIntegerField(default=0)
+    untagged_count = models.PositiveIntegerField(default=0)
+    untagged_bytes = models.BigIntegerField(default=0)
+    collected_at = models.DateTimeField()
+
+    objects: ClassVar[models.Manager[ProjectUsage]] = models.Manager()
+
+    class Meta:
+        ordering = ("instance__name", "name")
+        constraints = (models.UniqueConstraint(fields=("instance", "name"), name="maintenance_project_usage_uniq"),)
+
+    def __str__(self) -> str:
+        return f"{self.name} on {self.instance}"
+
+    @property
+    def quota_share(self) -> float | None:
+        """used / hard (0.93 = 93 %); None when the quota is unlimited or unknown."""
+        if not self.quota_hard or self.quota_hard < 0 or self.quota_used is None:
+            return None
+        return self.quota_used / self.quota_hard
+
+
+class RepositoryUsage(models.Model):
+    """One repository of one instance at the last scan; ``last_pull`` None = never pulled."""
+
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="cleanup_repositories")
+    project_name = models.CharField(max_length=255)
+    name = models.CharField(max_length=512, help_text="project/repository")
+    artifacts = models.PositiveIntegerField(default=0)
+    untagged = models.PositiveIntegerField(default=0)
+    size_bytes = models.BigIntegerField(default=0)
+    pull_count = models.BigIntegerField(default=0)
+    last_pull = models.DateTimeField(null=True, blank=True)
+    last_push = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(null=True, blank=True)
+    collected_at = models.DateTimeField()
+
+    objects: ClassVar[models.Manager[RepositoryUsage]] = models.Manager()
+
+    class Meta:
+        ordering = ("instance__name", "name")
+        constraints = (models.UniqueConstraint(fields=("instance", "name"), name="maintenance_repo_usage_uniq"),)
+
+    def __str__(self) -> str:
+        return f"{self.name} on {self.instance}"
+
+
+class UntaggedArtifact(models.Model):
+    """An artifact without a tag at the last scan (what GC with delete_untagged would remove)."""
+
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="untagged_artifacts")
+    project_name = models.CharField(max_length=255)
+    repository = models.CharField(max_length=512, help_text="project/repository")
+    digest = models.CharField(max_length=100)
+    size = models.BigIntegerField(default=0)
+    push_time = models.DateTimeField(null=True, blank=True)
+    pull_time = models.DateTimeField(null=True, blank=True)
+    collected_at = models.DateTimeField()
+
+    objects: ClassVar[models.Manager[UntaggedArtifact]] = models.Manager()
+
+    class Meta:
+        ordering = ("instance__name", "repository", "-size", "digest")
+        constraints = (models.UniqueConstraint(fields=("instance", "repository", "digest"),
+                                               name="maintenance_untagged_uniq"),)
+
+    def __str__(self) -> str:
+        return f"{self.repository}@{self.digest} on {self.instance}"
+
+
+class CleanupPlan(models.Model):
+    """Deletions across instances: checked by a dry run first, then confirmed and carried out by a job."""
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", "Dry run"
+        CHECKED = "checked", "Waiting for confirmation"
+        DELETING = "deleting", "Deleting"
+        DONE = "done", "Done"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKING)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    actor_name = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    dry_run_job = models.ForeignKey("core.JobRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    delete_job = models.ForeignKey("core.JobRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    confirmed_by = models.CharField(max_length=150, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[models.Manager[CleanupPlan]] = models.Manager()
+
+    class Meta:
+        ordering = ("-pk",)
+
+    def __str__(self) -> str:
+        return f"clean-up {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("maintenance:cleanup_plan", args=[self.pk])
+
+
+class CleanupItem(models.Model):
+    """One thing to delete on one instance: an artifact (by digest), a tag, or a whole repository."""
+
+    class Kind(models.TextChoices):
+        ARTIFACT = "artifact", "Artifact"
+        TAG = "tag", "Tag"
+        REPOSITORY = "repository", "Repository"
+
+    class Check(models.TextChoices):
+        PENDING = "", "Not checked"
+        PRESENT = "present", "Will be deleted"
+        GONE = "gone", "Not there (nothing to do)"
+        ERROR = "error", "Could not check"
+
+    class Result(models.TextChoices):
+        NONE = "", "—"
+        DELETED = "deleted", "Deleted"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    plan = models.ForeignKey(CleanupPlan, on_delete=models.CASCADE, related_name="items")
+    instance = models.ForeignKey(Instance, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    instance_name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    repository = models.CharField(max_length=512, help_text="project/repository")
+    reference = models.CharField(max_length=200, blank=True, help_text="digest (artifact) or tag name (tag)")
+    size = models.BigIntegerField(null=True, blank=True)
+    check_state = models.CharField(max_length=8, choices=Check.choices, default=Check.PENDING, blank=True)
+    check_message = models.TextField(blank=True)
+    result = models.CharField(max_length=8, choices=Result.choices, default=Result.NONE, blank=True)
+    result_message = models.TextField(blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[models.Manager[CleanupItem]] = models.Manager()
+
+    class Meta:
+        ordering = ("plan", "instance_name", "repository", "kind", "reference")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.label} on {self.instance_name}"
+
+    @property
+    def project(self) -> str:
+        return self.repository.split("/", 1)[0]
+
+    @property
+    def label(self) -> str:
+        if self.kind == self.Kind.ARTIFACT:
+            return f"{self.repository}@{self.reference}"
+        if self.kind == self.Kind.TAG:
+            return f"{self.repository}:{self.reference}"
+        return self.repository

@@ -5,12 +5,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.timezone import localdate
 
 from harborops.core.actor import Actor
 from harborops.core.http import AuthenticatedHttpRequest
 from harborops.core.models import JobRun
 from harborops.core.permissions import get_job_for_user, role_required
 from harborops.core.roles import ADMIN, OPERATOR, VIEWER
+from harborops.maintenance.charts import freed_steps, freed_trend
 from harborops.maintenance.forms import OfflineTargetForm, PolicyForm
 from harborops.maintenance.models import GCPolicy, GCStep, OfflineTarget
 from harborops.maintenance.services import policies, runs, targets
@@ -28,7 +30,9 @@ def _policy_runs(policy: GCPolicy | None = None, limit: int = 10) -> list[JobRun
 @role_required(VIEWER)
 def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = fleet_overview()
+    today = localdate()
     return render(request, "maintenance/overview.html", {
+        "freed_chart": freed_trend(freed_steps(days=30, today=today), days=30, today=today),
         "policies": GCPolicy.objects.prefetch_related("instances", "offline_targets"),
         "offline_targets": OfflineTarget.objects.select_related("host", "instance"),
         "rows": rows,

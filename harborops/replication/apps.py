@@ -9,7 +9,8 @@ class ReplicationConfig(AppConfig):
     verbose_name = "Replication"
 
     def ready(self) -> None:
-        # Registers the replication.* job kinds in every process that loads the app; /metrics gauges.
+        # Registers the replication.* job kinds and alert conditions in every process; /metrics gauges.
+        import harborops.replication.conditions
         import harborops.replication.tasks  # noqa: F401
         from harborops.core.metrics import register_db_collector
         from harborops.replication.metrics import ReplicationCollector

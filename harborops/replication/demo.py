@@ -5,7 +5,9 @@
 - a central Harbor (demo-us-prod) pushes to two regional ones: to demo-us-staging on a schedule (three
   weeks of history, a few failed runs among them) and, event-based, to demo-ap-dev, whose registry answers
   503 (failing, with the failed tasks' logs); a manual policy to demo-edge-2, which is down;
-- one execution of a bulk policy hangs, so it shows as stuck.
+- one execution of a bulk policy hangs, so it shows as stuck; harborops owns a schedule for that policy with
+  "skip if running", and its first run was skipped (in the action log);
+- the pair's robot secrets are rotated once by harborops (refresh on Harbor, peer endpoints updated).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from harborops.fleet.models import HAGroup, Instance
 from harborops.harbor.client import HarborClient
 from harborops.harbor_sim import push_artifact
 from harborops.harbor_sim.server import SimServer
-from harborops.replication import pairs, services
+from harborops.replication import pairs, rotate, schedules, services
+from harborops.replication.models import Policy
 
 CENTRAL = "demo-us-prod"
 HISTORY_DAYS = 21
@@ -75,10 +78,17 @@ def start(server: SimServer, actor: Actor) -> list[str]:
     group = HAGroup.objects.filter(name=fleet_demo.HA_GROUP).first()
     if group is not None:
         pair = pairs.setup(group, ["library"], say=lambda _line: None)
+        rotated = rotate.rotate(pair, say=lambda _line: None)
         lines.append(f"HA pair {group.name}: two-way replication set up by harborops; "
-                     + ("consistent" if pair.consistent else f"{pair.missing_count} missing"))
+                     + ("consistent" if pair.consistent else f"{pair.missing_count} missing")
+                     + f"; robot secrets rotated ({rotated} of 2 endpoints answer)")
     demo_instances = list(Instance.objects.filter(name__in=[d.name for d in fleet_demo.DEMO]))
     results = services.collect_many(demo_instances)
     lines.append(f"replication collected: {sum(1 for r in results if not r.error)} of {len(results)} instances "
                  "(one is down)")
+    bulk_policy = Policy.objects.filter(instance__name=CENTRAL, name="bulk-to-us-staging").first()
+    if bulk_policy is not None:  # harborops' own schedule for the bulk copy: its first run meets the stuck one
+        owned = schedules.set_schedule(bulk_policy, cron="*/30 * * * *", enabled=True, skip_if_running=True,
+                                       actor=actor)
+        lines.append(f"replication schedule of {bulk_policy.name}: {schedules.fire(owned.pk).split(': ', 2)[-1]}")
     return lines

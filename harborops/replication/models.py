@@ -106,6 +106,9 @@ class Policy(models.Model):
     def last_success_age_seconds(self, at: datetime) -> float | None:
         return (at - self.last_success_at).total_seconds() if self.last_success_at else None
 
+    def owned_schedule_or_none(self) -> OwnedSchedule | None:
+        return OwnedSchedule.objects.filter(policy=self).first()
+
 
 class Execution(models.Model):
     class Status(models.TextChoices):
@@ -184,6 +187,7 @@ class HAPair(models.Model):
     consistent = models.BooleanField(null=True)
     missing = models.JSONField(default=dict, blank=True)  # {instance name: ["project/repo@digest tags", ...]}
     missing_count = models.PositiveIntegerField(default=0)
+    project_counts = models.JSONField(default=dict, blank=True)  # {project: {instance name: missing there}}
 
     def __str__(self) -> str:
         return f"pair {self.group.name}"
@@ -207,3 +211,60 @@ class PairSide(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pair}: {self.instance.name}"
+
+
+class OwnedSchedule(models.Model):
+    """A schedule harborops owns for a policy (a django-celery-beat entry that triggers it), instead of
+    Harbor's own cron: with `skip_if_running` a run does not start while one of the policy is InProgress
+    on Harbor (read live), and the skip is logged, so runs never pile up behind a slow or stuck one."""
+
+    class Outcome(models.TextChoices):
+        STARTED = "started", "Started"
+        SKIPPED = "skipped", "Skipped (still running)"
+        FAILED = "failed", "Failed to start"
+
+    policy = models.OneToOneField(Policy, on_delete=models.CASCADE, related_name="owned_schedule")
+    cron = models.CharField(max_length=100, help_text="m h dom mon dow (server time zone)")
+    enabled = models.BooleanField(default=True)
+    skip_if_running = models.BooleanField(default=True)
+    periodic_task = models.OneToOneField("django_celery_beat.PeriodicTask", null=True, blank=True,
+                                         on_delete=models.SET_NULL, related_name="+")
+    last_fired_at = models.DateTimeField(null=True, blank=True)
+    last_outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    last_message = models.CharField(max_length=500, blank=True)
+    last_execution_id = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"schedule of {self.policy}"
+
+
+class MissingArtifact(models.Model):
+    """One line of the last consistency check's report: an artifact (or some of its tags) present on one
+    member of a pair and missing on the other. Written repository by repository (never the whole
+    project in memory); the report page pages through them and streams them as CSV."""
+
+    class Kind(models.TextChoices):
+        ARTIFACT = "artifact", "Artifact missing"
+        TAGS = "tags", "Tags missing"
+
+    pair = models.ForeignKey(HAPair, on_delete=models.CASCADE, related_name="missing_items")
+    missing_on = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="+")
+    present_on = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="+")
+    project = models.CharField(max_length=255)
+    repository = models.CharField(max_length=1000)
+    digest = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    tags = models.JSONField(default=list, blank=True)  # the artifact's tags, or the tags missing
+
+    class Meta:
+        ordering = ("pk",)
+        indexes = [models.Index(fields=["pair", "missing_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.repository}@{self.digest} missing on {self.missing_on}"
+
+    def line(self) -> str:
+        if self.kind == self.Kind.TAGS:
+            return f"{self.repository}@{self.digest} tags {', '.join(self.tags)}"
+        return f"{self.repository}@{self.digest} [{', '.join(self.tags)}]" if self.tags else \
+            f"{self.repository}@{self.digest}"

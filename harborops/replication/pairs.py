@@ -3,8 +3,8 @@
 Setup (one job, every step checks before it acts, so a re-run changes nothing):
 1. the chosen projects exist on both members (created where missing, and recorded);
 2. on each member a system robot with exactly what replication into it needs, per chosen project:
-   repository pull + push, artifact read + delete, tag delete (the peer pushes, checks what exists
-   and replicates deletions); its secret is kept encrypted (PairSide.robot_secret) and never logged;
+   repository pull + push + delete and tag delete (see ROBOT_ACCESS); its secret is kept encrypted
+   (PairSide.robot_secret), never logged, and rotated by `rotate.rotate_pair` (refresh + peer endpoint);
 3. on each member a registry endpoint pointing at the other, with the other's robot;
 4. on each member an event-based push policy to that endpoint for the projects, deletion replication on;
 5. an initial manual sync both ways (waits for both executions), then a consistency check.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -33,9 +33,23 @@ from harborops.replication.models import HAPair, PairSide
 from harborops.replication.services import client_for, collect_many
 
 SETUP, TEARDOWN, CHECK = "replication.pair_setup", "replication.pair_teardown", "replication.pair_check"
-ROBOT_ACCESS = (("repository", "pull"), ("repository", "push"), ("artifact", "read"), ("artifact", "delete"),
-                ("tag", "delete"))
-MISSING_KEPT = 200  # missing artifacts listed per member (the count is complete)
+# What the peer's jobservice does with this robot when it pushes into this Harbor, and the check each passes
+# (the same at v2.3.0 .. v2.15.0):
+# - HEAD/GET manifests and blobs (exists? skip), PUT/POST/PATCH blobs and manifests: the v2 API checks
+#   ResourceRepository with the HTTP method's action, GET/HEAD pull and PUT/POST/PATCH push
+#   (src/server/middleware/v2auth/access.go getAction; auth.go rbac_project ... Resource(ResourceRepository));
+# - a replicated artifact deletion is DELETE /v2/<repo>/manifests/<digest> (transfer/image/transfer.go
+#   delete -> native adapter DeleteManifest): ResourceRepository + ActionDelete (same getAction);
+# - a replicated tag deletion is the API's DELETE .../artifacts/{ref}/tags/{tag} (harbor v2 adapter
+#   client.deleteTag): handler/artifact.go DeleteTag RequireProjectAccess(ActionDelete, ResourceTag);
+# - PrepareForPush lists projects (GET /projects?name=, any authenticated caller) and CanBeMount lists
+#   repositories (handler/repository.go ListAllRepositories: only the caller's projects): no permission.
+# Each pair is in Harbor's project policy list that robot creation validates against from v2.10.0
+# (src/common/rbac/const.go PoliciesMap[ScopeProject]; handler/robot.go validate containsAccess, commit
+# 062d144d22 "add permission validation for robot creating and updating"). artifact read/delete are not
+# used by a push into this Harbor, so they are not granted (an earlier version granted them and lacked
+# repository delete: a replicated deletion answered 401).
+ROBOT_ACCESS = (("repository", "pull"), ("repository", "push"), ("repository", "delete"), ("tag", "delete"))
 
 Say = Callable[[str], None]
 
@@ -59,6 +73,11 @@ def endpoint_name(group: HAGroup, peer: Instance) -> str:
 def robot_permissions(projects: list[str]) -> list[dict[str, Any]]:
     access = [{"resource": r, "action": a} for r, a in ROBOT_ACCESS]
     return [{"kind": "project", "namespace": p, "access": access} for p in projects]
+
+
+def _access(perms: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+    return {(str(p.get("namespace")), str(a.get("resource")), str(a.get("action")))
+            for p in perms for a in p.get("access") or []}
 
 
 def name_filter(projects: list[str]) -> str:
@@ -149,7 +168,13 @@ def _ensure_robot(c: HarborClient, side: PairSide, group: HAGroup, projects: lis
     wanted = robot_name(group)
     existing = next((r for r in c.list_robots() if r.name.endswith("$" + wanted) or r.name == wanted), None)
     if existing is not None and existing.id == side.robot_id and side.robot_secret:
-        say(f"{side.instance.name}: robot {existing.name} already there")
+        if _access(existing.model_dump(mode="json")["permissions"]) == _access(robot_permissions(projects)):
+            say(f"{side.instance.name}: robot {existing.name} already there")
+            return
+        body = existing.model_dump(mode="json", exclude={"secret", "creation_time", "editable", "expires_at"})
+        c.update_robot(existing.id, {**body, "permissions": robot_permissions(projects)})
+        granted = ", ".join(f"{r} {a}" for r, a in ROBOT_ACCESS)
+        say(f"{side.instance.name}: robot {existing.name} permissions set to {granted}")
         return
     if existing is not None:
         # ours by name, but its secret was never recorded (a run killed after creating it): take a new one
@@ -226,52 +251,12 @@ def initial_sync(sides: list[tuple[HarborClient, PairSide]], say: Say) -> None:
 
 
 # --- consistency ---------------------------------------------------------------------------------------
-@dataclass
-class Inventory:
-    artifacts: dict[str, set[str]] = field(default_factory=dict)  # "project/repo@digest" -> tags
-
-
-def inventory(c: HarborClient, projects: list[str]) -> Inventory:
-    inv = Inventory()
-    for p in projects:
-        try:
-            repos = c.list_repositories(p)
-        except harbor_errors.NotFound:
-            continue
-        for repo in repos:
-            short = repo.name.split("/", 1)[1] if "/" in repo.name else repo.name
-            for art in c.list_artifacts(p, short, with_tag=True):
-                inv.artifacts[f"{repo.name}@{art.digest}"] = {t.name for t in (art.tags or [])}
-    return inv
-
-
-def _missing(have: Inventory, other: Inventory) -> list[str]:
-    out = []
-    for key, tags in sorted(other.artifacts.items()):
-        if key not in have.artifacts:
-            out.append(f"{key} [{', '.join(sorted(tags))}]" if tags else key)
-        elif tags - have.artifacts[key]:
-            out.append(f"{key} tags {', '.join(sorted(tags - have.artifacts[key]))}")
-    return out
-
-
 def check(pair: HAPair, *, say: Say) -> HAPair:
-    """Artifacts (digests, tags) of the pair's projects present on one member and missing on the other."""
-    from django.utils.timezone import now
+    """Artifacts (digests, tags) of the pair's projects present on one member and missing on the other
+    (consistency.check: repository by repository, the report stored as rows)."""
+    from harborops.replication import consistency
 
-    sides = list(pair.sides.select_related("instance"))
-    invs = {s.instance.name: inventory(client_for(s.instance), pair.projects) for s in sides}
-    names = list(invs)
-    missing: dict[str, list[str]] = {}
-    total = 0
-    for me, other in ((names[0], names[1]), (names[1], names[0])):
-        gaps = _missing(invs[me], invs[other])
-        total += len(gaps)
-        missing[me] = gaps[:MISSING_KEPT]
-        say(f"{me}: {len(gaps)} artifact(s) of {other} missing" if gaps else f"{me}: nothing missing")
-    pair.checked_at, pair.consistent, pair.missing, pair.missing_count = now(), total == 0, missing, total
-    pair.save(update_fields=["checked_at", "consistent", "missing", "missing_count", "updated_at"])
-    return pair
+    return consistency.check(pair, say=say)
 
 
 # --- teardown ---------------------------------------------------------------------------------------
@@ -308,6 +293,8 @@ def teardown(group: HAGroup, *, say: Say) -> list[str]:
         with transaction.atomic():
             side.save()
     pair.status, pair.consistent, pair.missing, pair.missing_count = HAPair.Status.TORN_DOWN, None, {}, 0
+    pair.project_counts = {}
+    pair.missing_items.all().delete()
     pair.projects = [] if not kept else pair.projects
     pair.save()
     collect_many([s.instance for s in pair.sides.select_related("instance")])

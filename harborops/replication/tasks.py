@@ -9,7 +9,7 @@ from harborops.core.jobs import JobFailed, JobLog, job_kind
 from harborops.core.models import JobRun
 from harborops.fleet.models import HAGroup, Instance
 from harborops.harbor.errors import HarborError
-from harborops.replication import pairs, services
+from harborops.replication import pairs, rotate, services
 from harborops.replication.models import HAPair
 
 COLLECT_EXPIRES = 240  # seconds: an instance's collection not started before the next run is dropped
@@ -88,3 +88,43 @@ def run_pair_check(job: JobRun, log: JobLog) -> str:
     except HarborError as exc:
         raise JobFailed(f"{group.name}: {exc.message}") from exc
     return f"{group.name}: " + ("consistent" if pair.consistent else f"{pair.missing_count} artifact(s) missing")
+
+
+@job_kind(rotate.ROTATE, title="Rotate an HA pair's robot secrets", queue="jobs", max_attempts=1)
+def run_pair_rotate(job: JobRun, log: JobLog) -> str:
+    group = _group(job)
+    pair = HAPair.objects.filter(group=group).first() if group else None
+    if group is None or pair is None:
+        return "skipped: no pair"
+    try:
+        reachable = rotate.rotate(pair, say=log.info)
+    except (rotate.RotateError, HarborError) as exc:
+        raise JobFailed(f"{group.name}: {getattr(exc, 'message', None) or exc}") from exc
+    summary = f"{group.name}: both robot secrets rotated, {reachable} of 2 endpoint(s) answer with the new secret"
+    if reachable < 2:
+        raise JobFailed(summary)
+    return summary
+
+
+@shared_task(acks_late=True, name="harborops.replication.tasks.fire_schedule", queue="periodic")
+def fire_schedule(schedule_id: int) -> str:
+    """A schedule harborops owns for a policy (skip if running)."""
+    from harborops.replication import schedules
+
+    return schedules.fire(schedule_id)
+
+
+@shared_task(acks_late=True, name="harborops.replication.tasks.check_pairs", queue="periodic")
+def check_pairs() -> str:
+    """The scheduled consistency check: one check job per pair that is set up."""
+    from harborops.core.actor import Actor
+
+    actor = Actor.system("scheduled consistency check")
+    started = []
+    for pair in HAPair.objects.filter(status=HAPair.Status.SET_UP).select_related("group").order_by("pk"):
+        try:
+            pairs.start_check(pair.group, actor=actor)
+            started.append(pair.group.name)
+        except pairs.PairError as exc:
+            started.append(f"{pair.group.name} (not checked: {exc})")
+    return f"{len(started)} pair(s): {', '.join(started)}" if started else "no pair set up"

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.timezone import now
 
 from harborops.core.actor import Actor
 from harborops.core.http import AuthenticatedHttpRequest
@@ -15,9 +18,9 @@ from harborops.core.permissions import role_required
 from harborops.core.roles import ADMIN, OPERATOR, VIEWER
 from harborops.fleet.models import HAGroup
 from harborops.harbor import errors as harbor_errors
-from harborops.replication import pairs, services
+from harborops.replication import conditions, consistency, pairchecks, pairs, rotate, schedules, services, topology
 from harborops.replication.filtersets import PolicyFilterSet
-from harborops.replication.models import CollectState, Execution, FailedTask, HAPair, Policy
+from harborops.replication.models import CollectState, Execution, FailedTask, HAPair, MissingArtifact, Policy
 
 EXECUTIONS_SHOWN = 50
 
@@ -34,7 +37,23 @@ def policy_list(request: AuthenticatedHttpRequest) -> HttpResponse:
                "states": CollectState.objects.select_related("instance").order_by("instance__name")}
     if request.htmx:
         return render(request, "replication/htmx/policy_rows.html", context)
+    context["graph"] = topology.build()
+    context["attention"] = list(conditions.replication_conditions(now()))
     return render(request, "replication/policy_list.html", context)
+
+
+@role_required(VIEWER)
+def topology_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The topology picture on its own (large), with the policies it draws."""
+    graph = topology.build()
+    return render(request, "replication/topology.html", {"graph": graph})
+
+
+@role_required(VIEWER)
+def topology_svg(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The picture as an SVG document (to embed or save)."""
+    return render(request, "replication/htmx/topology_svg.html", {"graph": topology.build()},
+                  content_type="image/svg+xml")
 
 
 @role_required(VIEWER)
@@ -107,7 +126,7 @@ def execution_stop(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @role_required(VIEWER)
 def pair_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """HA groups in mode two-way replication, with what harborops set up and the last consistency check."""
-    groups = HAGroup.objects.filter(mode=HAGroup.Mode.TWO_WAY_REPLICATION).prefetch_related("instances")
+    groups = HAGroup.objects.prefetch_related("instances")
     pairs_by_group = {p.group_id: p for p in HAPair.objects.all()}
     rows = [(g, pairs_by_group.get(g.pk)) for g in groups]
     return render(request, "replication/pair_list.html", {"rows": rows})
@@ -117,20 +136,23 @@ def pair_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def pair_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     group = get_object_or_404(HAGroup, pk=pk)
     pair = HAPair.objects.filter(group=group).prefetch_related("sides__instance").first()
+    two_way = group.mode == HAGroup.Mode.TWO_WAY_REPLICATION
     try:
         members, problem = pairs.members(group), ""
     except pairs.PairError as exc:
-        members, problem = list(group.instances.all()), str(exc)
+        members, problem = list(group.instances.all()), str(exc) if two_way else ""
+    live = request.GET.get("live") == "1"
     return render(request, "replication/pair_detail.html", {
         "group": group, "pair": pair, "members": members, "problem": problem,
-        "loop_risks": pairs.loop_risks(group)})
+        "loop_risks": pairs.loop_risks(group), "checks": pairchecks.checks(group, live=live), "live": live,
+        "attention": conditions.for_group(group, now()), "can_rotate": rotate.rotatable(pair), "two_way": two_way})
 
 
 def _pair_action(request: AuthenticatedHttpRequest, pk: int, start: Any) -> HttpResponse:
     group = get_object_or_404(HAGroup, pk=pk)
     try:
         job = start(group)
-    except pairs.PairError as exc:
+    except (pairs.PairError, rotate.RotateError) as exc:
         messages.error(request, str(exc))
         return redirect("replication:pair_detail", group.pk)
     return redirect("core:job_detail", job.pk)
@@ -153,3 +175,58 @@ def pair_teardown(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def pair_check(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     actor = Actor.from_request(request)
     return _pair_action(request, pk, lambda g: pairs.start_check(g, actor=actor))
+
+
+@role_required(ADMIN, methods=("POST",))
+def pair_rotate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Refresh both robots' secrets on Harbor and update the peers' endpoints (a job; admin)."""
+    actor = Actor.from_request(request)
+    return _pair_action(request, pk, lambda g: rotate.start_rotate(g, actor=actor))
+
+
+@role_required(OPERATOR, methods=("POST",))
+def policy_schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Set or remove the schedule harborops owns for the policy (with "skip if running")."""
+    policy = get_object_or_404(Policy.objects.select_related("instance"), pk=pk)
+    actor = Actor.from_request(request)
+    if request.POST.get("delete"):
+        schedules.delete_schedule(policy, actor=actor)
+        messages.success(request, "Schedule removed.")
+        return redirect("replication:policy_detail", policy.pk)
+    try:
+        schedules.set_schedule(policy, cron=request.POST.get("cron", ""), enabled=bool(request.POST.get("enabled")),
+                               skip_if_running=bool(request.POST.get("skip_if_running")), actor=actor)
+        messages.success(request, "Schedule saved.")
+    except ValidationError as exc:
+        messages.error(request, "; ".join(m for msgs in exc.message_dict.values() for m in msgs))
+    return redirect("replication:policy_detail", policy.pk)
+
+
+REPORT_PAGE = 100
+
+
+@role_required(VIEWER)
+def pair_report(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The last consistency check: counts per project and member, the missing artifacts page by page."""
+    group = get_object_or_404(HAGroup, pk=pk)
+    pair = HAPair.objects.filter(group=group).first() or HAPair(group=group)  # never checked: an empty report
+    qs = MissingArtifact.objects.filter(pair__group=group).select_related("missing_on", "present_on").order_by("pk")
+    member = request.GET.get("missing_on", "")
+    if member.isdigit():
+        qs = qs.filter(missing_on_id=int(member))
+    page = Paginator(qs, REPORT_PAGE).get_page(request.GET.get("page"))
+    names = sorted({n for counts in pair.project_counts.values() for n in counts})
+    rows = [(project, [counts.get(n, 0) for n in names]) for project, counts in sorted(pair.project_counts.items())]
+    return render(request, "replication/pair_report.html", {
+        "group": group, "pair": pair, "page": page, "names": names, "rows": rows,
+        "members": pair.sides.select_related("instance") if pair.pk else [], "member": member})
+
+
+@role_required(VIEWER)
+def pair_report_csv(request: AuthenticatedHttpRequest, pk: int) -> StreamingHttpResponse:
+    group = get_object_or_404(HAGroup, pk=pk)
+    pair = HAPair.objects.filter(group=group).first() or HAPair(group=group)  # never checked: the header only
+    response = StreamingHttpResponse(consistency.csv_chunks(pair), content_type="text/csv; charset=utf-8")
+    stamp = f"{pair.checked_at:%Y%m%d-%H%M%S}" if pair.checked_at else "never"
+    response["Content-Disposition"] = f'attachment; filename="consistency-{group.pk}-{stamp}.csv"'
+    return response

@@ -15,7 +15,7 @@ from django.utils.timezone import now
 
 from harborops.audit.services import record
 from harborops.core.actor import Actor
-from harborops.ssh import client
+from harborops.ssh import client, uses
 from harborops.ssh.models import SSHHost
 
 EDITABLE_FIELDS = frozenset({"name", "address", "port", "username", "private_key", "key_passphrase", "use_sudo",
@@ -93,12 +93,9 @@ def update_host(host: SSHHost, *, actor: Actor, **changes: Any) -> SSHHost:
 
 
 def delete_host(host: SSHHost, *, actor: Actor) -> None:
-    from harborops.installs.models import InstallTarget
-
-    used = sorted({t.install.name for t in InstallTarget.objects.filter(host=host).select_related("install")})
+    used = uses.blocking_uses(host)  # the features that build on SSH hosts registered what they use
     if used:
-        raise ValidationError({"host": f"{host.name} is a target of the install(s) {', '.join(used)}: "
-                                       "delete those first"})
+        raise ValidationError({"host": "; ".join(use.message(host.name) for use in used)})
     from django.db.models.deletion import ProtectedError, RestrictedError
 
     try:

@@ -29,8 +29,13 @@ def test_sweep_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     # TLS only (plain HTTP is the same code without the CA), every client, the faulty run.
     proc = run_script("sweep.py", "--sizes", "8", "--repeat", "1", "--transports", "tls",
                       "--clients", "harborops,harborapi,aiohttp", "--faulty", "0.5", "--fault-timeout", "0.5",
-                      "--timeout", "5", "--quiet-wait", "0", "--server-processes", "1", "--json", str(out))
-    rows = {r["client"]: r for r in json.loads(out.read_text())["rows"]}
+                      "--timeout", "5", "--quiet-wait", "0", "--server-processes", "1", "--big", "12",
+                      "--fanout", "6", "--json", str(out))
+    results = json.loads(out.read_text())
+    assert [(r["workers"], r["counts"]) for r in results["fanout"]] == [(1, {"up": 6}), (2, {"up": 6})]
+    big = [r for r in results["rows"] if r["instances"] == 12]
+    assert [(r["client"], r["counts"]) for r in big] == [("harborops", {"up": 12})]
+    rows = {r["client"]: r for r in results["rows"] if r["instances"] == 8}
     assert set(rows) == {"harborops", "harborapi", "aiohttp", "harborops, 10 % faulty"}
     ours = rows["harborops"]
     assert ours["counts"] == {"up": 8} and ours["calls"] == 32, ours
@@ -59,3 +64,18 @@ def test_overview_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     assert results["rows"][0]["page"]["queries"] == results["rows"][1]["page"]["queries"]
     assert results["explain"], "no fleet query was explained"
     assert "| 6 |" in proc.stdout
+
+
+@pytest.mark.timeout(120)
+def test_record_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        db = url.rsplit("/", 1)[0] + f"/harborops_bench_record_smoke_{os.getpid()}"
+    else:
+        db = f"sqlite:///{tmp_path / 'record.sqlite3'}"
+    out = tmp_path / "record.json"
+    proc = run_script("record.py", "--sizes", "5,10", "--repeat", "1", "--database-url", db, "--json", str(out))
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["instances"], r["way"]) for r in rows] == [(5, "values"), (5, "case"), (10, "values"), (10, "case")]
+    assert all(r["state_statements"] == 1 for r in rows), rows
+    assert "UPDATE … FROM (VALUES …)" in proc.stdout

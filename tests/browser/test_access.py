@@ -16,6 +16,7 @@ from harborops.core.jobs.runner import execute
 from harborops.fleet.models import Instance
 from harborops.harbor.client import HarborClient
 from tests.access.conftest import UseLdap, ldap_fleet, use_ldap  # noqa: F401  (fixtures)
+from tests.browser.screenshots import shoot
 from tests.browser.test_job_live import login
 from tests.support.slapd import USER_PASSWORD, group_dn, slapd  # noqa: F401  (fixture)
 
@@ -63,6 +64,7 @@ def test_an_operator_onboards_a_team_plans_and_applies(page: Page, live_server, 
     expect(plan).to_contain_text("+ create project search (private, quota 5 GiB)")
     expect(plan).to_contain_text(f"+ add LDAP group {group_dn('team-search')} to search as maintainer")
     expect(page.locator("[data-instance='harbor-2']")).to_have_count(0)
+    shoot(page, "access-plan")
 
     with mock.patch("harborops.core.tasks.run_job.apply_async", side_effect=lambda args, **kw: execute(args[0])):
         page.click("#apply-button")
@@ -78,6 +80,10 @@ def test_an_operator_onboards_a_team_plans_and_applies(page: Page, live_server, 
 
     page.goto(f"{live_server.url}/access/mappings/{mapping.pk}/")
     expect(page.locator("#managed-table")).to_contain_text("harbor-1")
+    shoot(page, "access-mapping")
+    page.goto(f"{live_server.url}/access/")
+    expect(page.locator("h1")).to_contain_text("Access")
+    shoot(page, "access")
     page.goto(f"{live_server.url}/access/plan/?mapping={mapping.pk}")
     expect(page.locator("[data-instance='harbor-1'] .plan-lines")).to_have_text(re.compile("nothing to change"))
 

@@ -61,7 +61,7 @@ def test_an_admin_creates_a_policy_and_watches_a_run(page: Page, live_server: An
     with SimServer(sim) as server, mock.patch.object(online, "TICKER", SlowTicker(sim)), \
             mock.patch("harborops.core.tasks.run_job.apply_async",
                        side_effect=lambda args, **kw: run_in_background(args[0])):
-        pair = HAGroup.objects.create(name="eu-pair", mode=HAGroup.Mode.SHARED_STORAGE)
+        pair = HAGroup.objects.create(name="eu-pair", mode=HAGroup.Mode.TWO_WAY_REPLICATION)
         for n in (1, 2, 3):
             Instance.objects.create(name=f"harbor-{n}", url=server.instance_url(n), username="admin",
                                     password="Harbor12345", ha_group=pair if n < 3 else None)
@@ -93,6 +93,14 @@ def test_an_admin_creates_a_policy_and_watches_a_run(page: Page, live_server: An
             page.screenshot(path=str(out / "gc-run.png"), full_page=True)
             page.goto(f"{live_server.url}/maintenance/")
             page.screenshot(path=str(out / "gc.png"), full_page=True)
+        # the freed-bytes trend on the GC page and, with storage used before / after, on the instance page
+        page.goto(f"{live_server.url}/maintenance/")
+        expect(page.locator("#freed-trend rect.freed-bar")).to_have_count(3)
+        page.goto(f"{live_server.url}/fleet/{Instance.objects.get(name='harbor-3').pk}/")
+        expect(page.locator("#instance-freed-trend rect.freed-bar")).to_have_count(1)
+        expect(page.locator("#gc-storage tr[data-status='succeeded']")).to_have_count(1)
+        if os.environ.get("HARBOROPS_UPDATE_SCREENSHOTS"):
+            page.locator("#instance-gc").screenshot(path=str(out / "gc-instance.png"))
     one, two = (GCStep.objects.get(instance_name=f"harbor-{n}") for n in (1, 2))
     assert one.finished_at is not None and two.started_at is not None and one.finished_at <= two.started_at
 
@@ -148,3 +156,55 @@ def test_an_admin_adds_an_offline_registry_and_watches_its_gc(page: Page, live_s
         assert registry.pulls(tmp_path, "team/app", "keep")
     finally:
         registry.stop()
+
+
+def test_an_operator_cleans_up_untagged_artifacts_across_instances(page: Page, live_server: Any, bob: User) -> None:
+    """Report → select → dry run → confirmation naming the instances → deletion job → results; the
+    collection and both jobs run in background threads against simulated Harbors on a real socket."""
+    from django.utils.timezone import now
+
+    from harborops.maintenance.models import CleanupItem
+
+    sim = Fleet.create(2, ["2.13.0", "2.15.0"], clock=ManualClock(now()))
+    for inst in sim:
+        push_artifact(inst, "library", "app", "1.0", 4 * 1024 * 1024)
+        push_artifact(inst, "library", "app", "1.0", 6 * 1024 * 1024)  # the tag moves: 4 MB left untagged
+        push_artifact(inst, "library", "app", None, 2 * 1024 * 1024)
+    with SimServer(sim) as server, mock.patch("harborops.core.tasks.run_job.apply_async",
+                                              side_effect=lambda args, **kw: run_in_background(args[0])):
+        for n in (1, 2):
+            Instance.objects.create(name=f"harbor-{n}", url=server.instance_url(n), username="admin",
+                                    password="Harbor12345")
+        page.set_viewport_size({"width": 1280, "height": 900})
+        login(page, live_server.url, "bob")
+        page.goto(f"{live_server.url}/maintenance/")
+        page.click("#cleanup-link")
+        expect(page.locator("h1")).to_contain_text("Clean-up report")
+        page.click("#scan-now")
+        expect(page.locator("#job-status-label")).to_have_text("Succeeded", timeout=60_000)
+        page.goto(f"{live_server.url}/maintenance/cleanup/")
+        expect(page.locator("#cleanup-rows tbody tr[data-repository='library/app']")).to_have_count(4)
+        expect(page.locator("#untagged-projects")).to_contain_text("2 of 3")
+        if os.environ.get("HARBOROPS_UPDATE_SCREENSHOTS"):
+            out = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+            page.screenshot(path=str(out / "cleanup-report.png"), full_page=True)
+        page.check("#select-all")
+        page.click("#dry-run")
+        expect(page.locator("#plan-status")).to_have_text("Waiting for confirmation", timeout=60_000)
+        expect(page.locator("#confirm-box")).to_contain_text(
+            "4 items will be deleted on 2 instances: harbor-1, harbor-2")
+        expect(page.locator("table.cleanup-items[data-instance='harbor-2'] tr[data-check='present']")
+               ).to_have_count(2)
+        assert sum(len(r.artifacts) for i in sim for r in i.store.repositories.values()) == 6  # nothing deleted
+        if os.environ.get("HARBOROPS_UPDATE_SCREENSHOTS"):
+            page.screenshot(path=str(out / "cleanup-confirm.png"), full_page=True)
+        page.click("#confirm-delete")
+        expect(page.locator("#job-status-label")).to_have_text("Succeeded", timeout=60_000)
+        expect(page.locator("#job-log")).to_contain_text("harbor-2: 2 deleted, 0 failed")
+        page.click("#cleanup-plan-link")
+        expect(page.locator("#plan-status")).to_have_text("Done")
+        expect(page.locator("tr[data-result='deleted']")).to_have_count(4)
+    assert CleanupItem.objects.filter(result="deleted").count() == 4
+    for inst in sim:
+        repo = next(iter(inst.store.repositories.values()))
+        assert [a.size for a in repo.artifacts.values()] == [6 * 1024 * 1024]  # only the tagged one is left

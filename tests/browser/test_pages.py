@@ -1,50 +1,66 @@
 """Every page renders in a real browser with only local assets; screenshots for the README.
 
-Set HARBOROPS_UPDATE_SCREENSHOTS=1 to write them to docs/screenshots/ (otherwise a temp dir).
+What the pages show comes from real flows (no staged rows): an admin creates the users and gives a role
+through the users page, creates an API token, adds two SSH hosts (key scanned and accepted) and runs their
+checks from the host page — real ``ssh.check`` jobs against the test sshd, one that succeeds and one that
+fails (nothing listens). Set HARBOROPS_UPDATE_SCREENSHOTS=1 to write the screenshots to docs/screenshots/.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, Request, expect
 
-from harborops.audit.services import record
 from harborops.core.actor import Actor
-from harborops.core.models import JobLogLine, JobRun
+from harborops.core.jobs.runner import execute
+from harborops.core.models import JobRun
+from harborops.ssh import services as ssh
+from harborops.ssh.models import SSHHost
+from tests.browser.screenshots import shoot
 from tests.browser.test_job_live import login
-from tests.support.fixtures import make_user
+from tests.support.sshd import FAKE_HOSTS, SSHD
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
-REPO = Path(__file__).resolve().parents[2]
+
+def populate(page: Page, base: str, sshd: SSHD) -> JobRun:
+    """The admin (logged in on ``page``) does what an admin does on a first day; returns the successful check."""
+    page.goto(f"{base}/users/")
+    for username, role in (("bob", "viewer"), ("vera", "viewer")):
+        page.fill("#id_username", username)
+        page.select_option("#id_role", role)
+        page.fill("#id_password", "a-long-enough-pass-42")
+        page.click("text=Create user")
+        expect(page.locator(".msg-success")).to_have_text(f"User {username} created.")
+    page.select_option("select[aria-label='role of bob']", "operator")
+    page.locator("tr", has_text="bob").locator("text=Save").click()
+    expect(page.locator(".msg-success")).to_have_text("bob is now operator.")
+    page.goto(f"{base}/account/tokens/")
+    page.fill("#id_name", "grafana")
+    page.click("text=Create token")
+    expect(page.locator("#new-token-key")).to_be_visible()
+
+    actor = Actor.system("pytest")
+    for name, address, port in (("harbor-fra-1", FAKE_HOSTS[0], sshd.port), ("harbor-old", "127.0.0.1", 9)):
+        host = ssh.create_host(actor=actor, name=name, address=address, port=port, username=sshd.user,
+                               private_key=sshd.private_key)
+        if port == sshd.port:
+            scan = ssh.scan_host_key(host, actor=actor)
+            ssh.accept_host_key(host, actor=actor, fingerprint=scan.fingerprint)
+        else:  # a machine gone since its key was accepted: the check fails, as it would
+            SSHHost.objects.filter(pk=host.pk).update(host_key=sshd.host_public_key, host_key_accepted_by="alice")
+    with mock.patch("harborops.core.tasks.run_job.apply_async", side_effect=lambda args, **kw: execute(args[0])):
+        for name, outcome in (("harbor-old", "Failed"), ("harbor-fra-1", "Succeeded")):
+            page.goto(f"{base}{SSHHost.objects.get(name=name).get_absolute_url()}")
+            page.click("text=Run check")
+            expect(page.locator("#job-status-label")).to_have_text(outcome)
+    return JobRun.objects.filter(kind="ssh.check", status=JobRun.Status.SUCCEEDED).get()
 
 
-def populate(alice: User) -> JobRun:
-    actor = Actor(user=alice, name="alice", request_id="4f2a9c", source_ip="10.20.0.15")
-    make_user("vera", "viewer")
-    make_user("bob", "operator")
-    record(actor=actor, action="user.role", object_type="auth.user", object_id="3", object_repr="bob",
-           before={"role": "viewer"}, after={"role": "operator"})
-    record(actor=actor, action="token.create", object_type="core.apitoken", object_id="1",
-           object_repr="grafana (hop_3b1f…)", after={"name": "grafana"})
-    JobRun.objects.create(kind="fleet.sweep", status=JobRun.Status.SUCCEEDED, actor_name="beat", trigger="scheduled",
-                          summary="12 instances swept")
-    JobRun.objects.create(kind="maintenance.gc", status=JobRun.Status.FAILED, actor_name="bob",
-                          target_repr="harbor-us-east-2", error="GC job 41 failed: registry read-only")
-    job = JobRun.objects.create(kind="provisioning.install", status=JobRun.Status.RUNNING, actor_name="alice",
-                                target_repr="10.0.3.21", progress_current=3, progress_total=7)
-    texts = ["preflight: cpus 4 (ok), memory 8 GiB (ok), disk 120 GiB free (ok)", "docker 24.0.7 (ok)",
-             "uploading harbor-offline-installer-v2.13.1.tgz (612 MB)", "sha256 verified", "./prepare"]
-    JobLogLine.objects.bulk_create([JobLogLine(job=job, seq=i + 1, text=t) for i, t in enumerate(texts)])
-    return job
-
-
-def test_every_page_renders_with_local_assets_only(page: Page, live_server, alice: User):
-    job = populate(alice)
+def test_every_page_renders_with_local_assets_only(page: Page, live_server, alice: User, sshd: SSHD):
     foreign: list[str] = []
 
     def watch(request: Request) -> None:
@@ -52,16 +68,14 @@ def test_every_page_renders_with_local_assets_only(page: Page, live_server, alic
             foreign.append(request.url)
 
     page.on("request", watch)
-    out = REPO / "docs" / "screenshots" if os.environ.get("HARBOROPS_UPDATE_SCREENSHOTS") else None
-    page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{live_server.url}/login/")
-    if out:
-        page.screenshot(path=str(out / "login.png"))
+    shoot(page, "login", full_page=False)
     login(page, live_server.url, "alice")
+    job = populate(page, live_server.url, sshd)
     pages = {
         "overview": ("/", "Overview"),
         "jobs": ("/jobs/", "Jobs"),
-        "job-detail": (f"/jobs/{job.pk}/", "provisioning.install"),
+        "job-detail": (f"/jobs/{job.pk}/", "ssh.check"),
         "action-log": ("/audit/actions/", "Action log"),
         "users": ("/users/", "Users"),
         "api-tokens": ("/account/tokens/", "API tokens"),
@@ -69,13 +83,15 @@ def test_every_page_renders_with_local_assets_only(page: Page, live_server, alic
     for name, (path, heading) in pages.items():
         page.goto(f"{live_server.url}{path}")
         expect(page.locator("h1")).to_contain_text(heading)
-        if out:
-            page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+        shoot(page, name)
+    page.goto(f"{live_server.url}/jobs/{job.pk}/")
+    expect(page.locator("#job-log")).to_contain_text(f"connecting to {sshd.user}@{FAKE_HOSTS[0]}")
     page.goto(f"{live_server.url}/api/docs/")
     expect(page.locator(".swagger-ui")).to_be_visible()
-    expect(page.locator("text=/api/jobs/").first).to_be_visible()
-    if out:
-        page.screenshot(path=str(out / "api-docs.png"))
+    expect(page.locator(".opblock-tag", has_text="alerts").first).to_be_visible()  # tags start collapsed
+    page.locator(".opblock-tag", has_text="jobs").first.click()
+    expect(page.locator(".opblock-summary-path", has_text="/api/jobs/{id}/cancel/")).to_be_visible()
+    shoot(page, "api-docs", full_page=False)
     assert not foreign, f"pages loaded assets from elsewhere: {foreign}"
 
 

@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from harborops.core.jobs.runner import execute
 from harborops.fleet.models import Instance
 from harborops.installs.models import Install
+from tests.browser.screenshots import shoot
 from tests.browser.test_job_live import login
 from tests.installs.conftest import install_settings, installer_file, sims, sshd, workdir  # noqa: F401
 from tests.installs.fixtures import SimStarter
@@ -59,6 +60,10 @@ def test_an_admin_installs_harbor_over_ssh_and_finds_it_in_the_fleet(
     page.click("#accept-key")
     expect(page.locator("#key-state")).to_have_text("host key accepted")
     expect(page.locator("#host-key")).to_contain_text(sshd.host_key_fingerprint())
+    shoot(page, "ssh-host")
+    page.goto(f"{base}/ssh/")
+    expect(page.locator("h1")).to_contain_text("SSH hosts")
+    shoot(page, "ssh-hosts")
 
     # 2. The installer, uploaded through the browser.
     page.goto(f"{base}/installs/")
@@ -85,6 +90,7 @@ def test_an_admin_installs_harbor_over_ssh_and_finds_it_in_the_fleet(
     expect(page.locator("tr[data-step=preflight] .status")).to_have_text("done")
     page.locator("summary", has_text="harbor.yml diff").click()
     expect(page.locator("#config-diff-harbor-fra-1")).to_contain_text("+harbor_admin_password: ********")
+    shoot(page, "install")
     install = Install.objects.get(name="harbor-fra")
     assert install.admin_password not in page.content()
 
@@ -93,3 +99,6 @@ def test_an_admin_installs_harbor_over_ssh_and_finds_it_in_the_fleet(
     expect(page.locator("h1")).to_contain_text("harbor-fra")
     assert Instance.objects.get(name="harbor-fra").url == f"http://{FAKE_HOSTS[0]}:{port}"
     expect(page).to_have_url(re.compile(r"/fleet/\d+/"))
+    page.goto(f"{base}/installs/")
+    expect(page.locator("h1")).to_contain_text("Harbor installs")
+    shoot(page, "installs")

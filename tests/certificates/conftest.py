@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.certificates import pki
+from tests.certificates.managed_host import ManagedHost, provision
 from tests.certificates.tls_server import TLSServer
 from tests.support.sshd import (
     SSHD,
@@ -66,3 +68,32 @@ def fake_root(sshd: SSHD) -> Iterator[Path]:
     as_test_user("mkdir", str(path))
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def no_getcert(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixture nginx of a managed host is a TLS server, not Harbor: the scan must not ask it for
+    /systeminfo/getcert (that check runs against the Harbor simulator in test_scan.py)."""
+    from harborops.certificates.services import scan
+
+    monkeypatch.setattr(scan, "_getcert", lambda endpoint, timeout: None)
+
+
+@pytest.fixture
+def managed_hosts(sshd: SSHD, settings: Any) -> Iterator[Callable[..., ManagedHost]]:
+    """Make managed Harbor hosts (tests/certificates/managed_host.py) on the real sshd; their fixture
+    nginx processes are stopped by pid and their files removed afterwards."""
+    settings.CERT_ROTATE_VERIFY_TIMEOUT = 15
+    made: list[tuple[ManagedHost, Path]] = []
+
+    def make(address: str, issued: Any, *, name: str, ha_group: Any = None) -> ManagedHost:
+        workdir = sshd.home / f"rot-{uuid.uuid4().hex[:8]}"
+        as_test_user("mkdir", str(workdir))
+        host = provision(sshd, workdir, address, issued, name=name, ha_group=ha_group)
+        made.append((host, workdir))
+        return host
+
+    yield make
+    for host, workdir in made:
+        host.stop()
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -194,3 +194,61 @@ def test_the_demo_certificate_pages_render_with_local_assets_only(page: Page, li
     expect(page.locator('[data-band="7"] b')).to_have_text("1")
     expect(page.locator('[data-band="30"] b')).to_have_text("1")
     assert not foreign, f"requests left the server: {foreign}"
+
+
+def test_an_admin_rotates_a_managed_instance_sees_a_restore_then_renews_and_the_served_certificate_changes(
+        page: Page, live_server, alice: User, managed_hosts, no_getcert: None, tmp_path: Path):
+    from harborops.certificates.models import Deployment
+    from harborops.certificates.services import ca as ca_services
+    from harborops.certificates.services import disk, rotation, scan
+    from harborops.core.actor import Actor
+    from tests.support.sshd import FAKE_HOSTS
+
+    actor = Actor.system("test")
+    ca = ca_services.create_ca(actor=actor, name="corp", key_type="ecp256", days=365)
+    old = ca_services.issue_certificate(ca, actor=actor, hostname=FAKE_HOSTS[0], days=30, key_type="ecp256")
+    host = managed_hosts(FAKE_HOSTS[0], old, name="managed-1")
+    scan.scan_all()
+    disk.observe_all()
+    other = ca_services.issue_certificate(ca, actor=actor, hostname=FAKE_HOSTS[0], days=90, key_type="ecp256")
+    host.fail_next_prepare()
+
+    login(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/certificates/")
+    page.click("h1 >> text=Managed hosts")
+    section = page.locator('section.managed-target[data-host="harbor-127.0.0.2"]')
+    expect(section.locator('tr[data-kind="https_certificate"]')).to_have_attribute("data-matches", "yes")
+    worker = start_worker(tmp_path / "worker.log")
+    try:
+        section.locator('[data-rotate="managed-1"]').click()
+        expect(page.locator("#members")).to_contain_text("harbor-127.0.0.2")
+        page.select_option("#id_issued", str(other.pk))
+        page.click("#start-rotation")
+        page.click("#rotation-job")
+        expect(page.locator("#job-status-label")).to_have_text("Failed", timeout=60_000)
+        expect(page.locator("#job-log")).to_contain_text("restored the previous certificate")
+        assert rotation.served_fingerprint(host.address, host.port)[0] == old.fingerprint
+
+        page.goto(f"{live_server.url}/certificates/managed/")
+        section.locator('[data-renew="managed-1"]').click()
+        page.click("#rotation-job")
+        expect(page.locator("#job-status-label")).to_have_text("Succeeded", timeout=60_000)
+        expect(page.locator("#job-log")).to_contain_text("verified")
+    finally:
+        stop(worker)
+    renewal = Deployment.objects.get(renewal_of=old)
+    assert rotation.served_fingerprint(host.address, host.port)[0] == renewal.issued.fingerprint
+    import os
+
+    shots = Path(__file__).resolve().parents[2] / "docs" / "screenshots" \
+        if os.environ.get("HARBOROPS_UPDATE_SCREENSHOTS") else None
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/certificates/rotations/{renewal.pk}/")
+    expect(page.locator("#deployment-status")).to_have_attribute("data-status", "succeeded")
+    if shots is not None:
+        page.screenshot(path=str(shots / "certificates-rotation.png"), full_page=True)
+    page.goto(f"{live_server.url}/certificates/managed/")
+    expect(section).to_contain_text(renewal.issued.fingerprint[:23])
+    expect(section.locator('tr[data-kind="https_certificate"]')).to_have_attribute("data-matches", "yes")
+    if shots is not None:
+        page.screenshot(path=str(shots / "certificates-managed.png"), full_page=True)

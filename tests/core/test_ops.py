@@ -26,10 +26,20 @@ def test_metrics_counts_requests_and_jobs(vera):
     JobRun.objects.create(kind="x", status=JobRun.Status.FAILED)
     client = Client()
     client.force_login(vera)
-    client.get("/jobs/")
+    series = 'harborops_http_requests_total{method="GET",status="200",view="core:job_list"} '
+
+    def requests_counted() -> float:
+        lines = [line for line in Client().get("/metrics").content.decode().splitlines() if line.startswith(series)]
+        return float(lines[0].split()[-1]) if lines else 0.0
+
+    before = requests_counted()
+    for _ in range(3):
+        assert client.get("/jobs/").status_code == 200
+    assert requests_counted() == before + 3  # counted, one by one
     text = Client().get("/metrics").content.decode()
     assert 'harborops_jobs{status="failed"} 1.0' in text
-    assert 'harborops_http_requests_total{method="GET",status="200",view="core:job_list"}' in text
+    JobRun.objects.create(kind="x", status=JobRun.Status.FAILED)
+    assert 'harborops_jobs{status="failed"} 2.0' in Client().get("/metrics").content.decode()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -98,6 +98,9 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
     "fleet:fleet_sweep": ("/fleet/sweep/", {
         "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "fleet:sweep_status": ("/fleet/sweeps/status/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     "fleet:instance_import": ("/fleet/import/", {
         "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
@@ -196,6 +199,15 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
     "fleet-api:hagroup-detail": ("/api/fleet/ha-groups/{hagroup}/", {
         "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 400",
         "PATCH": "401 403 403 403 200", "DELETE": "401 403 403 403 204"}),
+    "fleet-api:sweeprun-list": ("/api/fleet/sweep-runs/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "fleet-api:sweeprun-detail": ("/api/fleet/sweep-runs/{sweeprun}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "fleet-api:sweeprun-latest": ("/api/fleet/sweep-runs/latest/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
     # SSH hosts: hosts, keys and host-key decisions are admin's; a check (a job) is operator's.
     "ssh:host_list": ("/ssh/", {
         "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
@@ -373,6 +385,37 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
         "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
     "certificates-api:trust-check": ("/api/certificates/trust/check/", {
         "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    # Certificate rotation on managed hosts: starting one (rotate, renew) is admin's; reading is viewer's.
+    "certificates:managed_list": ("/certificates/managed/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:rotate": ("/certificates/managed/{instance}/rotate/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:renew": ("/certificates/managed/{instance}/renew/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates:deployment_detail": ("/certificates/rotations/{deployment}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "certificates-api:disk-file-list": ("/api/certificates/disk-files/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "certificates-api:disk-file-detail": ("/api/certificates/disk-files/{disk_file}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "certificates-api:rotation-list": ("/api/certificates/rotations/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "certificates-api:rotation-detail": ("/api/certificates/rotations/{deployment}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "certificates-api:rotation-renew": ("/api/certificates/rotations/renew/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "certificates-api:attention-list": ("/api/certificates/attention/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
         "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
     # Harbor installs: installers and install definitions are admin's; starting or retrying the job is operator's.
     "installs:install_list": ("/installs/", {
@@ -633,6 +676,36 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
     "replication-api:pair-check": ("/api/replication/pairs/{hagroup}/check/", {
         "GET": "401 403 405 405 405", "POST": "401 403 403 400 400", "PUT": "401 403 403 405 405",
         "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "replication:topology": ("/replication/topology/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication:topology_svg": ("/replication/topology.svg", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication:policy_schedule": ("/replication/policies/{rpolicy}/schedule/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication:pair_rotate": ("/replication/pairs/{hagroup}/rotate/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication:pair_report": ("/replication/pairs/{hagroup}/report/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication:pair_report_csv": ("/replication/pairs/{hagroup}/report.csv", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "replication-api:pair-missing": ("/api/replication/pairs/{hagroup}/missing/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "replication-api:topology": ("/api/replication/topology/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "replication-api:policy-schedule": ("/api/replication/policies/{rpolicy}/schedule/", {
+        "GET": "401 403 404 404 404", "POST": "401 403 403 405 405", "PUT": "401 403 403 400 400",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 204 204"}),
+    "replication-api:pair-rotate": ("/api/replication/pairs/{hagroup}/rotate/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
     # Maintenance (GC): reading needs viewer; policies are admin's; runs, checks and Harbor schedules operator's.
     "maintenance:overview": ("/maintenance/", {
         "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
@@ -701,6 +774,143 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
         "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
         "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
     "maintenance-api:instance-check": ("/api/maintenance/instances/check/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    # Clean-up: the report is a viewer's; collecting, dry runs and confirmed deletions an operator's.
+    "maintenance:cleanup_report": ("/maintenance/cleanup/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance:cleanup_scan": ("/maintenance/cleanup/scan/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance:cleanup_create": ("/maintenance/cleanup/new/", {
+        "GET": "302 403 403 200 200", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance:cleanup_plan": ("/maintenance/cleanup/{cleanupplan}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance:cleanup_confirm": ("/maintenance/cleanup/{cleanupplan}/confirm/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "maintenance-api:cleanup-untagged-list": ("/api/maintenance/cleanup/untagged/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "maintenance-api:cleanup-untagged-scan": ("/api/maintenance/cleanup/untagged/scan/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "maintenance-api:cleanup-project-list": ("/api/maintenance/cleanup/projects/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "maintenance-api:cleanup-project-scan": ("/api/maintenance/cleanup/projects/scan/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "maintenance-api:cleanup-repository-list": ("/api/maintenance/cleanup/repositories/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "maintenance-api:cleanup-repository-scan": ("/api/maintenance/cleanup/repositories/scan/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "maintenance-api:cleanup-plan-list": ("/api/maintenance/cleanup/plans/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 400 400", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "maintenance-api:cleanup-plan-detail": ("/api/maintenance/cleanup/plans/{cleanupplan}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "maintenance-api:cleanup-plan-confirm": ("/api/maintenance/cleanup/plans/{cleanupplan}/confirm/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    # Alerts: viewers read; operators acknowledge and silence; admins edit routes and channels.
+    "alerts:alert_list": ("/alerts/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:alert_detail": ("/alerts/{alert}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:alert_ack": ("/alerts/{alert}/ack/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:alert_unack": ("/alerts/{alert}/unack/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:silence_list": ("/alerts/silences/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:silence_create": ("/alerts/silences/add/", {
+        "GET": "302 403 403 200 200", "POST": "302 403 403 200 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:silence_edit": ("/alerts/silences/{silence}/edit/", {
+        "GET": "302 403 403 200 200", "POST": "302 403 403 200 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:silence_expire": ("/alerts/silences/{silence}/expire/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:route_list": ("/alerts/routes/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:route_create": ("/alerts/routes/add/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:route_edit": ("/alerts/routes/{route}/edit/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:route_delete": ("/alerts/routes/{route}/delete/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:channel_list": ("/alerts/channels/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:channel_detail": ("/alerts/channels/{channel}/", {
+        "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:channel_create": ("/alerts/channels/add/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:channel_edit": ("/alerts/channels/{channel}/edit/", {
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:channel_delete": ("/alerts/channels/{channel}/delete/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts:channel_test": ("/alerts/channels/{channel}/test/", {
+        "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
+        "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
+    "alerts-api:attention": ("/api/attention/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "alerts-api:alert-list": ("/api/alerts/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "alerts-api:alert-detail": ("/api/alerts/{alert}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "alerts-api:alert-ack": ("/api/alerts/{alert}/ack/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 200 200", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "alerts-api:alert-unack": ("/api/alerts/{alert}/unack/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 400 400", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "alerts-api:silence-list": ("/api/alerts/silences/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 400 400", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "alerts-api:silence-detail": ("/api/alerts/silences/{silence}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 405 405", "PUT": "401 403 403 400 400",
+        "PATCH": "401 403 403 200 200", "DELETE": "401 403 403 204 204"}),
+    "alerts-api:silence-expire": ("/api/alerts/silences/{silence}/expire/", {
+        "GET": "401 403 405 405 405", "POST": "401 403 403 200 200", "PUT": "401 403 403 405 405",
+        "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
+    "alerts-api:route-list": ("/api/alerts/routes/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "alerts-api:route-detail": ("/api/alerts/routes/{route}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 400",
+        "PATCH": "401 403 403 403 200", "DELETE": "401 403 403 403 204"}),
+    "alerts-api:channel-list": ("/api/alerts/channels/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 400", "PUT": "401 403 403 403 405",
+        "PATCH": "401 403 403 403 405", "DELETE": "401 403 403 403 405"}),
+    "alerts-api:channel-detail": ("/api/alerts/channels/{channel}/", {
+        "GET": "401 403 200 200 200", "POST": "401 403 403 403 405", "PUT": "401 403 403 403 400",
+        "PATCH": "401 403 403 403 200", "DELETE": "401 403 403 403 204"}),
+    "alerts-api:channel-test": ("/api/alerts/channels/{channel}/test/", {
         "GET": "401 403 405 405 405", "POST": "401 403 403 202 202", "PUT": "401 403 403 405 405",
         "PATCH": "401 403 403 405 405", "DELETE": "401 403 403 405 405"}),
 }
@@ -774,14 +984,23 @@ def _objects(user: User | None) -> dict[str, int]:
     objects["lockout"] = LoginFailureCounter.objects.create(
         kind="address", key="192.0.2.7", failures=5, window_started_at=job.created_at, last_failure_at=job.created_at,
         locked_until=job.created_at + timedelta(hours=1)).pk
+    from harborops.fleet.models import SweepRun
+
+    objects["sweeprun"] = SweepRun.objects.create(started_at=job.created_at, finished_at=job.created_at).pk
     objects.update(certificate_objects())
+    objects.update(alert_objects(instance))
     objects.update(replication_objects(instance))
     from harborops.maintenance.models import GCPolicy, GCStep
 
     gcpolicy = GCPolicy.objects.create(name="matrix-gc", harbor_cron="0 0 3 * * 6")
     objects["gcpolicy"] = gcpolicy.pk
     objects["gcstep"] = GCStep.objects.create(job=job, policy=gcpolicy, instance=instance, instance_name="matrix").pk
-    from harborops.maintenance.models import OfflineTarget
+    from harborops.maintenance.models import CleanupItem, CleanupPlan, OfflineTarget
+
+    plan = CleanupPlan.objects.create(status=CleanupPlan.Status.CHECKED, actor_name="x")
+    CleanupItem.objects.create(plan=plan, instance=instance, instance_name="matrix", kind="repository",
+                               repository="library/matrix", check_state="present")
+    objects["cleanupplan"] = plan.pk
 
     registry_host = SSHHost.objects.create(name="matrix-ssh-registry", address="127.0.0.1", port=9, username="x")
     objects["offlinetarget"] = OfflineTarget.objects.create(  # on a host of its own: {ssh_host} stays removable
@@ -801,6 +1020,24 @@ def replication_objects(instance: Instance) -> dict[str, int]:
     execution = Execution.objects.create(instance=instance, policy=policy, harbor_id=1, status="InProgress")
     task = FailedTask.objects.create(execution=execution, harbor_id=1, status="Failed")
     return {"rpolicy": policy.pk, "rexecution": execution.pk, "rtask": task.pk}
+
+
+def alert_objects(instance: Instance) -> dict[str, int]:
+    from datetime import timedelta
+
+    from django.utils.timezone import now
+
+    from harborops.alerts.models import Alert, Channel, Route, Silence
+
+    alert = Alert.objects.create(condition="fleet.instance_down", subject=f"instance:{instance.pk}",
+                                 severity="critical", summary="matrix is down", instance=instance,
+                                 first_seen=now(), last_seen=now())
+    silence = Silence.objects.create(condition="fleet.*", starts_at=now(), ends_at=now() + timedelta(hours=1),
+                                     reason="matrix")
+    channel = Channel.objects.create(name="matrix-mail", kind="email", email_to="ops@example.org")
+    route = Route.objects.create(name="matrix-route", is_default=True)
+    route.channels.add(channel)
+    return {"alert": alert.pk, "silence": silence.pk, "channel": channel.pk, "route": route.pk}
 
 
 def certificate_objects() -> dict[str, int]:
@@ -824,8 +1061,14 @@ def certificate_objects() -> dict[str, int]:
 
     pulling = PullingHost.objects.create(host=SSHHost.objects.create(name="matrix-pull", address="127.0.0.1",
                                                                      port=9, username="x"))
+    from harborops.certificates.models import Deployment, DiskFile
+    from harborops.installs.models import InstallTarget
+
+    deployment = Deployment.objects.create(instance_name="matrix", issued=issued)
+    target = InstallTarget.objects.filter(install__name="matrix-install").first()
+    disk_file = DiskFile.objects.create(target=target, kind="https_certificate", path="/opt/cert/server.crt")
     return {"endpoint": endpoint.pk, "certificate": cert.pk, "ca": ca.pk, "issued": issued.pk,
-            "pulling_host": pulling.pk}
+            "pulling_host": pulling.pk, "deployment": deployment.pk, "disk_file": disk_file.pk}
 
 
 @pytest.mark.parametrize("route", sorted(MATRIX))
@@ -833,12 +1076,16 @@ def test_route_answers_as_the_table_says(route: str, personas: dict[str, User | 
     url_template, expected_by_method = MATRIX[route]
     assert set(expected_by_method) == set(METHODS), f"{route}: every method needs a row"
     failures = []
+    # The objects are built once per test; each request runs in a savepoint rolled back afterwards, so
+    # every request (a DELETE, a POST that starts a job) sees them exactly as built.
+    objects = _objects(None)
+    own_tokens = {persona: ApiToken.issue(user, "matrix")[0].pk for persona, user in personas.items() if user}
     for method in METHODS:
         expected = expected_by_method[method].split()
         for persona, want in zip(PERSONAS, expected, strict=True):
             user = personas[persona]
+            url = url_template.format(**(objects | {"own_token": own_tokens.get(persona, objects["own_token"])}))
             with transaction.atomic():
-                url = url_template.format(**_objects(user))
                 client = Client()
                 if user is not None:
                     client.force_login(user)

@@ -61,7 +61,7 @@ def test_the_api_exports_with_a_token(vera: User) -> None:
     assert Client().get("/api/events/export/csv/").status_code == 401
 
 
-def test_a_large_export_streams_in_constant_memory(vera: User) -> None:
+def test_a_large_export_streams_without_holding_it_in_memory(vera: User) -> None:
     fmt = "jsonl"
     a = make_instance("harbor-a")
     n = 40_000

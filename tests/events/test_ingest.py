@@ -89,8 +89,10 @@ class Killed(BaseException):
     """What a SIGKILL looks like from inside: nothing after it runs to completion."""
 
 
-def test_a_kill_between_fetch_and_commit_loses_and_duplicates_nothing(sim_fleet: MakeFleet,
-                                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_a_crash_between_fetch_and_commit_loses_and_duplicates_nothing(sim_fleet: MakeFleet,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """An exception raised mid-batch, in this process (the unit-level check). Real SIGKILLed workers:
+    tests/events/test_ingest_kills.py."""
     fleet = sim_fleet(1, "2.12.0")
     fleet[1].seed_audit(3500)
     real = ingest._advance_cursor

@@ -28,7 +28,8 @@ def test_it_enqueues_one_chunk_per_slice_of_enabled_instances(
     run = SweepRun.objects.get()
     assert (run.instances, run.chunks_total, run.finished_at) == (5, 3, None)
     assert [c.kwargs["args"] for c in apply_async.call_args_list] == [
-        (ids[0:2], run.pk), (ids[2:4], run.pk), (ids[4:5], run.pk)]
+        (ids[0:2], run.pk, 0), (ids[2:4], run.pk, 1), (ids[4:5], run.pk, 2)]
+    assert [c.instance_ids for c in run.chunks.order_by("index")] == [ids[0:2], ids[2:4], ids[4:5]]
     assert {c.kwargs["queue"] for c in apply_async.call_args_list} == {"periodic"}
     assert all(c.kwargs["expires"] for c in apply_async.call_args_list)
     assert summary == f"5 instances in 3 chunks (sweep run {run.pk})"

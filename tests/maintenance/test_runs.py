@@ -36,7 +36,7 @@ def test_it_runs_a_dry_run_then_the_real_gc_on_every_instance(gc_fleet: GCFleet)
 
 
 def test_ha_group_members_never_collect_at_the_same_time(gc_fleet: GCFleet) -> None:
-    group = HAGroup.objects.create(name="pair", mode=HAGroup.Mode.SHARED_STORAGE)
+    group = HAGroup.objects.create(name="pair", mode=HAGroup.Mode.TWO_WAY_REPLICATION)
     for inst in gc_fleet.rows[:2]:
         inst.ha_group = group
         inst.save()
@@ -84,3 +84,44 @@ def test_the_fleet_wide_limit_holds_across_runs(gc_fleet: GCFleet, settings: obj
     steps = list(GCStep.objects.filter(job=job).order_by("started_at"))
     for earlier, later in itertools.pairwise(steps):
         assert earlier.finished_at <= later.started_at  # type: ignore[operator]
+
+
+def test_ha_staggering_shows_in_the_order_of_the_child_steps(gc_fleet: GCFleet) -> None:
+    """Two HA pairs, room for four at once: the steps are laid out one member of each pair first, and
+    each second member starts only after its partner's GC ended."""
+    for name, members in (("pair-a", gc_fleet.rows[:2]), ("pair-b", gc_fleet.rows[2:])):
+        group = HAGroup.objects.create(name=name, mode=HAGroup.Mode.TWO_WAY_REPLICATION)
+        for inst in members:
+            inst.ha_group = group
+            inst.save()
+    job = run(make_policy(concurrency=4, dry_run_first=False))
+    assert job.status == "succeeded", log_of(job)
+    steps = list(GCStep.objects.filter(job=job).order_by("position"))
+    assert [s.instance_name for s in steps] == ["harbor-1", "harbor-3", "harbor-2", "harbor-4"]
+    by_start = sorted(steps, key=lambda s: (s.started_at, s.position))
+    assert [s.instance_name for s in by_start[:2]] == ["harbor-1", "harbor-3"]  # first wave: one per pair
+    named = {s.instance_name: s for s in steps}
+    for first, second in (("harbor-1", "harbor-2"), ("harbor-3", "harbor-4")):
+        assert named[first].finished_at <= named[second].started_at  # type: ignore[operator]
+    # the third and fourth steps waited for their partners, never for the fleet limit
+    assert "waiting: harbor-1 of HA group pair-a is collecting" in named["harbor-2"].log
+    assert "waiting: harbor-3 of HA group pair-b is collecting" in named["harbor-4"].log
+
+
+def test_one_member_of_a_shared_storage_group_collects_for_the_group(gc_fleet: GCFleet) -> None:
+    """Shared storage: one GC reclaims the storage of every member; a second one is wasted (and the
+    replication pair check flags two collectors). The first member by name collects, the job says why
+    the other does not, and Harbor's own schedule is set on the collector only."""
+    group = HAGroup.objects.create(name="shared", mode=HAGroup.Mode.SHARED_STORAGE)
+    for inst in gc_fleet.rows[:2]:
+        inst.ha_group = group
+        inst.save()
+    job = run(make_policy(concurrency=4, dry_run_first=False))
+    assert job.status == "succeeded", log_of(job)
+    assert sorted(GCStep.objects.filter(job=job).values_list("instance_name", flat=True)) == [
+        "harbor-1", "harbor-3", "harbor-4"]
+    assert "not collected: harbor-2: shares storage with harbor-1 (HA group shared)" in log_of(job)
+    from harborops.maintenance.services.native import expected_schedules
+
+    make_policy(name="scheduled", harbor_cron="0 0 3 * * 6")
+    assert set(expected_schedules()) == {gc_fleet.rows[0].pk, gc_fleet.rows[2].pk, gc_fleet.rows[3].pk}

@@ -168,3 +168,26 @@ def test_the_api_manages_hosts_and_keys(alice: User, bob: User, sshd: SSHD):
     actions = set(ActionLogEntry.objects.values_list("action", flat=True))
     assert {"ssh.host.create", "ssh.host.scan_key", "ssh.host.accept_key", "ssh.host.update",
             "ssh.host.delete"} <= actions
+
+
+def test_a_host_an_install_targets_is_not_removed_and_the_install_is_named(db: None):
+    """The SSH layer asks the registered providers (installs registers one in its ready()); it imports no
+    feature (tests/ssh/test_layering.py)."""
+    from harborops.installs.models import Install, Installer, InstallTarget
+    from harborops.ssh import uses
+
+    host = SSHHost.objects.create(name="harbor-a", address="127.0.0.1", port=9, username="x")
+    installer = Installer.objects.create(filename="harbor-offline-installer-v2.13.1.tgz", version="2.13.1")
+    for name in ("harbor-prod", "harbor-dr"):
+        install = Install.objects.create(name=name, installer=installer, admin_password="a", db_password="d")
+        InstallTarget.objects.create(install=install, host=host, hostname="harbor.test")
+    assert "installs" in uses._providers
+    with pytest.raises(services.ValidationError) as refused:
+        services.delete_host(host, actor=ACTOR)
+    assert refused.value.message_dict == {
+        "host": ["harbor-a is a target of the install(s) harbor-dr, harbor-prod: delete those first"]}
+    assert SSHHost.objects.filter(pk=host.pk).exists()
+    assert not ActionLogEntry.objects.filter(action="ssh.host.delete").exists()
+    InstallTarget.objects.all().delete()
+    services.delete_host(host, actor=ACTOR)  # nothing uses it any more
+    assert not SSHHost.objects.filter(pk=host.pk).exists()

@@ -8,6 +8,8 @@ from rest_framework import serializers
 from harborops.certificates.models import (
     Certificate,
     ChainEntry,
+    Deployment,
+    DiskFile,
     Endpoint,
     IssuedCertificate,
     ManagedCA,
@@ -180,3 +182,61 @@ class TrustPushSerializer(serializers.Serializer[dict[str, Any]]):
                                          help_text="pulling host ids; empty = all")
     endpoints = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
                                       help_text="endpoint ids with a trust CA; empty = all")
+
+
+class DiskFileSerializer(serializers.ModelSerializer[DiskFile]):
+    host = serializers.CharField(source="target.host.name", read_only=True)
+    install = serializers.CharField(source="target.install.name", read_only=True)
+    instance_id = serializers.IntegerField(source="target.instance_id", read_only=True, allow_null=True)
+    days_left = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = DiskFile
+        fields = ("id", "host", "install", "instance_id", "kind", "path", "fingerprint", "subject", "not_after",
+                  "days_left", "served_fingerprint", "matches_served", "key_matches", "error", "checked_at")
+        read_only_fields = fields
+
+
+class DeploymentMemberSerializer(serializers.Serializer[dict[str, Any]]):
+    host = serializers.CharField()
+    instance_name = serializers.CharField(source="instance")
+    status = serializers.CharField(help_text="pending | succeeded | restored | restore_failed | failed | skipped")
+    message = serializers.CharField()
+    old_fingerprint = serializers.CharField(required=False)
+    new_fingerprint = serializers.CharField(required=False)
+    backup = serializers.CharField(required=False, help_text="where the previous files are kept on the host")
+    at = serializers.CharField(required=False)
+
+
+class DeploymentSerializer(serializers.ModelSerializer[Deployment]):
+    issued_fingerprint = serializers.CharField(source="issued.fingerprint", read_only=True)
+    issued_not_after = serializers.DateTimeField(source="issued.not_after", read_only=True)
+    members = DeploymentMemberSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Deployment
+        fields = ("id", "instance", "instance_name", "issued", "issued_fingerprint", "issued_not_after",
+                  "renewal_of", "status", "members", "job", "created_at", "created_by")
+        read_only_fields = fields
+
+
+class RotateSerializer(serializers.Serializer[dict[str, Any]]):
+    instance_id = serializers.IntegerField(help_text="a fleet instance harborops installed (its HA group rotates "
+                                                     "member by member)")
+    issued_id = serializers.IntegerField(help_text="an issued certificate (managed CA)")
+
+
+class RenewSerializer(serializers.Serializer[dict[str, Any]]):
+    instance_id = serializers.IntegerField()
+
+
+class OccurrenceSerializer(serializers.Serializer[Any]):
+    condition = serializers.CharField()
+    title = serializers.CharField()
+    subject = serializers.CharField()
+    severity = serializers.CharField(help_text="critical | warning | info")
+    summary = serializers.CharField()
+    details = serializers.CharField()
+    link = serializers.CharField()
+    instance_id = serializers.IntegerField(allow_null=True)
+    labels = serializers.DictField(child=serializers.CharField())

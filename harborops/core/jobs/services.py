@@ -15,18 +15,18 @@ from django.db import models, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils.timezone import now
+from kombu.exceptions import KombuError
 
 from harborops.core.actor import Actor
 from harborops.core.jobs.registry import get_kind
 from harborops.core.models import JobLogLine, JobRun
+from harborops.core.redaction import redact
 
 logger = logging.getLogger(__name__)
 
 
 def enqueue(job: JobRun, *, countdown: int = 0) -> None:
     """Send "run job N" to the broker once the current transaction commits."""
-    from harborops.core.tasks import run_job
-
     kind = get_kind(job.kind)
     task_id = str(uuid.uuid4())
     JobRun.objects.filter(pk=job.pk).update(celery_task_id=task_id)
@@ -34,7 +34,23 @@ def enqueue(job: JobRun, *, countdown: int = 0) -> None:
     options: dict[str, Any] = {"queue": kind.queue, "task_id": task_id, "countdown": countdown}
     if kind.time_limit:
         options.update(time_limit=kind.time_limit, soft_time_limit=max(1, kind.time_limit - 30))
-    transaction.on_commit(lambda: run_job.apply_async(args=(job.pk,), **options))
+    transaction.on_commit(lambda: _send(job, options))
+
+
+def _send(job: JobRun, options: dict[str, Any]) -> None:
+    """Publish, and survive a broker that is down: the job row is committed and stays PENDING, and the
+    reaper sends it again once the broker answers. The caller (a page, an API call, the reaper itself)
+    goes on instead of failing with a 500 after the job was already created."""
+    from harborops.core.tasks import run_job
+
+    try:
+        run_job.apply_async(args=(job.pk,), **options)
+    except (KombuError, OSError) as exc:  # kombu's retries (about 1 s) are spent: the broker is unreachable
+        reason = redact(f"{type(exc).__name__}: {exc}")
+        logger.warning("job %s (%s) not sent, the broker is unreachable: %s; it stays pending",
+                       job.pk, job.kind, reason)
+        append_system_line(job, f"the task queue (broker) is unreachable ({reason}); the job "
+                                "stays pending and is sent again automatically once the broker answers", "warning")
 
 
 def start_job(kind: str, *, actor: Actor, target: models.Model | None = None,

@@ -4,9 +4,11 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.timezone import now
 
 from harborops.core.actor import Actor
 from harborops.core.http import AuthenticatedHttpRequest
+from harborops.core.job_conditions import job_conditions
 from harborops.core.jobs import request_cancel
 from harborops.core.jobs.registry import registered_kinds
 from harborops.core.models import JobLogLine, JobRun
@@ -18,11 +20,17 @@ LOG_PAGE = 500
 
 @role_required(VIEWER)
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    from harborops.alerts.services.attention import attention
     from harborops.audit.models import ActionLogEntry
 
+    # What needs attention now (the same data as GET /api/attention/); htmx refreshes that part.
+    context = {"attention": attention()}
+    if request.htmx:
+        return render(request, "core/htmx/home_attention.html", context)
     counts = dict.fromkeys(JobRun.Status.values, 0)
     counts.update(JobRun.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     return render(request, "core/home.html", {
+        **context,
         "job_counts": counts,
         "recent_jobs": JobRun.objects.select_related("user")[:8],
         "recent_actions": ActionLogEntry.objects.all()[:8],
@@ -42,6 +50,7 @@ def job_list(request: AuthenticatedHttpRequest) -> HttpResponse:
                "kinds": sorted(set(registered_kinds()) | set(jobs.values_list("kind", flat=True).distinct()))}
     if request.htmx:
         return render(request, "core/htmx/job_rows.html", context)
+    context["attention"] = list(job_conditions(now()))
     return render(request, "core/job_list.html", context)
 
 

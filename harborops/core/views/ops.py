@@ -1,6 +1,9 @@
-"""Unauthenticated operational endpoints: /healthz for load balancers, /metrics for Prometheus."""
+"""Operational endpoints without a login: /healthz for load balancers, /metrics for Prometheus (a bearer
+token when HARBOROPS_METRICS_TOKEN is set)."""
 
 from __future__ import annotations
+
+import hmac
 
 from django.conf import settings
 from django.db import connection
@@ -49,4 +52,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
+    token = settings.METRICS_TOKEN
+    if token:  # HARBOROPS_METRICS_TOKEN set: Prometheus sends it as `authorization: {credentials: ...}`
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            response = HttpResponse("a bearer token is required\n", status=401, content_type="text/plain")
+            response["WWW-Authenticate"] = 'Bearer realm="harborops metrics"'
+            return response
     return HttpResponse(metrics.render_latest(), content_type=CONTENT_TYPE_LATEST)

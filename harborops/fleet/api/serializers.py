@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from harborops.fleet.models import HAGroup, HealthSnapshot, Instance, StatusChange
+from harborops.fleet.models import HAGroup, HealthSnapshot, Instance, StatusChange, SweepChunk, SweepRun
 
 
 class InstanceSerializer(serializers.ModelSerializer[Instance]):
@@ -75,3 +75,41 @@ class ImportResultSerializer(serializers.Serializer[dict[str, Any]]):
     unchanged = serializers.ListField(child=serializers.CharField())
     errors = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
     applied = serializers.BooleanField()
+
+
+class SweepChunkSerializer(serializers.ModelSerializer[SweepChunk]):
+    seconds = serializers.FloatField(read_only=True, allow_null=True, help_text="Wall time of the chunk's task")
+    instances = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SweepChunk
+        fields = ("index", "state", "instances", "swept", "worker", "started_at", "finished_at", "seconds",
+                  "poll_seconds", "record_seconds")
+        read_only_fields = fields
+
+    def get_instances(self, obj: SweepChunk) -> int:
+        return len(obj.instance_ids)
+
+
+class SweepRunSerializer(serializers.ModelSerializer[SweepRun]):
+    """One fleet sweep: instances, outcomes, duration and how long each chunk took where."""
+
+    duration_seconds = serializers.SerializerMethodField()
+    chunks = SweepChunkSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SweepRun
+        fields = ("id", "trigger", "job", "started_at", "finished_at", "duration_seconds", "instances",
+                  "chunks_total", "chunks_done", "up", "degraded", "down", "unknown", "transitions", "chunks")
+        read_only_fields = fields
+
+    def get_duration_seconds(self, obj: SweepRun) -> float | None:
+        return obj.duration.total_seconds() if obj.duration is not None else None
+
+
+class SweepFreshnessSerializer(serializers.Serializer[dict[str, Any]]):
+    last = SweepRunSerializer(allow_null=True, help_text="The last complete sweep")
+    current = SweepRunSerializer(allow_null=True, help_text="A sweep still in progress")
+    age_seconds = serializers.FloatField(allow_null=True, help_text="Since the last complete sweep finished")
+    interval_seconds = serializers.FloatField(allow_null=True, help_text="The sweep schedule's interval")
+    stale = serializers.BooleanField(help_text="The last complete sweep is older than 3 intervals")

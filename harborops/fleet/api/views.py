@@ -20,10 +20,12 @@ from harborops.fleet.api.serializers import (
     ImportSerializer,
     InstanceSerializer,
     StatusChangeSerializer,
+    SweepFreshnessSerializer,
+    SweepRunSerializer,
 )
 from harborops.fleet.filtersets import InstanceFilterSet
-from harborops.fleet.models import HAGroup, HealthSnapshot, Instance, StatusChange
-from harborops.fleet.services import ha_groups, importer, inventory
+from harborops.fleet.models import HAGroup, HealthSnapshot, Instance, StatusChange, SweepRun
+from harborops.fleet.services import ha_groups, importer, inventory, sweep_runs
 from harborops.fleet.tasks import start_sweep
 
 
@@ -123,3 +125,24 @@ class HAGroupViewSet(viewsets.ModelViewSet[HAGroup]):
 
     def perform_destroy(self, instance: HAGroup) -> None:
         ha_groups.delete_group(instance, actor=request_actor(self.request))
+
+
+class SweepRunViewSet(viewsets.ReadOnlyModelViewSet[SweepRun]):
+    """Fleet sweeps, newest first (scheduled and "sweep all now"), with per-chunk timings;
+    ``latest/`` says how old the last complete one is and whether it is stale. Viewer."""
+
+    queryset = SweepRun.objects.prefetch_related("chunks").order_by("-started_at", "-pk")
+    serializer_class = SweepRunSerializer
+
+    @extend_schema(responses={200: SweepFreshnessSerializer}, operation_id="fleet_sweep_runs_latest")
+    @action(detail=False, methods=["get"], url_path="latest", url_name="latest")
+    def latest(self, request: Request) -> Response:
+        fresh = sweep_runs.freshness()
+        ctx = self.get_serializer_context()
+        return Response({
+            "last": SweepRunSerializer(fresh.last, context=ctx).data if fresh.last else None,
+            "current": SweepRunSerializer(fresh.current, context=ctx).data if fresh.current else None,
+            "age_seconds": fresh.age.total_seconds() if fresh.age is not None else None,
+            "interval_seconds": fresh.interval.total_seconds() if fresh.interval is not None else None,
+            "stale": fresh.stale,
+        })

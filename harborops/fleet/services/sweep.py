@@ -18,13 +18,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils.timezone import now
 
 from harborops.fleet.models import HealthSnapshot, Instance, StatusChange, SweepRun
+from harborops.fleet.services import bulk_sql
+from harborops.harbor import aio
 from harborops.harbor import errors as e
 
 logger = logging.getLogger(__name__)
@@ -33,7 +35,6 @@ __all__ = (
     "DEFAULT_TIMEOUT",
     "Probe",
     "SweepResult",
-    "add_to_sweep_run",
     "classify",
     "probe_instance",
     "purge_snapshots",
@@ -87,6 +88,8 @@ class SweepResult:
     counts: Counter[str] = field(default_factory=Counter)
     transitions: int = 0
     skipped_stale: int = 0
+    poll_seconds: float = 0.0  # wall time of the polling (sweep_ids)
+    record_seconds: float = 0.0  # wall time of record_probes
 
     def summary(self) -> str:
         parts = ", ".join(f"{self.counts[s]} {s}" for s in Status.values if self.counts[s])
@@ -125,14 +128,16 @@ async def _optional(awaitable: Any, what: str, notes: list[str]) -> Any:
 
 
 async def probe_instance(instance: Instance, *, timeout: float = DEFAULT_TIMEOUT,
-                         transport: httpx.AsyncBaseTransport | None = None) -> Probe:
+                         transport: httpx.AsyncBaseTransport | None = None,
+                         session: aiohttp.ClientSession | None = None) -> Probe:
     """Poll one instance; never raises. No retries: a dead instance costs one timeout.
 
     1. GET /health (always HTTP 200: the body says healthy/unhealthy per component); its time is
        the latency.
     2. GET /systeminfo, authenticated: the version (an unsupported one ends the probe).
     3. GET /systeminfo/volumes and /statistics; /jobservice/queues where the version has it.
-    The whole probe is bounded by 2 x ``timeout``: a server trickling its body byte by byte
+    ``session``: the chunk's shared aiohttp session (the instance's own TLS context goes with each
+    request). The whole probe is bounded by 2 x ``timeout``: a server trickling its body byte by byte
     never trips a read timeout on its own.
     """
     probe = Probe(instance_id=instance.pk, taken_at=now())
@@ -140,7 +145,7 @@ async def probe_instance(instance: Instance, *, timeout: float = DEFAULT_TIMEOUT
     t0 = time.monotonic()
     try:
         async with asyncio.timeout(timeout * 2):
-            async with instance.async_client(transport=transport, timeout=timeout) as h:
+            async with instance.async_client(transport=transport, session=session, timeout=timeout) as h:
                 health = await h.health()
                 probe.latency_ms = round((time.monotonic() - t0) * 1000)
                 if not health.status:
@@ -177,21 +182,29 @@ async def sweep_instances(instances: Sequence[Instance], *, concurrency: int = 1
                           transport: httpx.AsyncBaseTransport | None = None) -> list[Probe]:
     """Probe every instance, at most ``concurrency`` at a time; one Probe per instance, in order.
 
-    ``transport`` replaces the network for tests (one simulator transport serves a whole fleet).
+    ``transport`` replaces the network for tests (one simulator transport serves a whole fleet);
+    without it the instances share one aiohttp session (one connection pool, keyed by host, port
+    and each instance's TLS context), closed when the chunk is done.
     """
     gate = asyncio.Semaphore(max(1, concurrency))
+    session = aio.new_session(limit=max(1, concurrency)) if transport is None else None
 
     async def one(instance: Instance) -> Probe:
         async with gate:
-            return await probe_instance(instance, timeout=timeout, transport=transport)
+            return await probe_instance(instance, timeout=timeout, transport=transport, session=session)
 
-    return list(await asyncio.gather(*(one(i) for i in instances)))
+    try:
+        return list(await asyncio.gather(*(one(i) for i in instances)))
+    finally:
+        if session is not None:
+            await session.close()
 
 
 def record_probes(probes: Iterable[Probe]) -> SweepResult:
     """Store snapshots, update each instance's current state, record status transitions.
 
-    Snapshots go in with one bulk insert and the current state with one bulk update. A status
+    Snapshots go in with one bulk insert and the current state with one ``UPDATE … FROM (VALUES …)``
+    (:mod:`bulk_sql`; not ``bulk_update``'s CASE WHEN, which grows with the square of the batch). A status
     transition is claimed with a conditional UPDATE (STYLE G8), so when two sweeps of the same
     instance overlap (scheduled + "sweep now") the transition is recorded once. A probe older
     than the instance's last sweep still gets its snapshot but does not touch the current state.
@@ -233,8 +246,12 @@ def record_probes(probes: Iterable[Probe]) -> SweepResult:
         HealthSnapshot.objects.bulk_create(snapshots)
         StatusChange.objects.bulk_create(changes)
         if steady:
-            Instance.objects.bulk_update(steady, fields=list(STATE_FIELDS))
+            bulk_sql.update_from_values(steady, STATE_FIELDS)
     result.transitions = len(changes)
+    # Debounced availability for alerting (hysteresis over consecutive sweeps; alerts app).
+    from harborops.alerts.services.availability import record_sweep
+
+    record_sweep(p for p in probes if p.instance_id in current)
     return result
 
 
@@ -265,24 +282,15 @@ def sweep_ids(instance_ids: Sequence[int], *, timeout: float | None = None,
     instances = list(Instance.objects.filter(pk__in=list(instance_ids), enabled=True))
     if not instances:
         return SweepResult()
+    t0 = time.monotonic()
     probes = asyncio.run(sweep_instances(
         instances,
         concurrency=concurrency or settings.FLEET_SWEEP_CONCURRENCY,
         timeout=timeout or float(settings.FLEET_SWEEP_TIMEOUT)))
-    return record_probes(probes)
-
-
-def add_to_sweep_run(run_id: int, result: SweepResult) -> None:
-    """Add one chunk's counts to its SweepRun; the chunk that completes it stamps the finish."""
-    c = result.counts
-    SweepRun.objects.filter(pk=run_id).update(
-        chunks_done=F("chunks_done") + 1, up=F("up") + c[Status.UP], degraded=F("degraded") + c[Status.DEGRADED],
-        down=F("down") + c[Status.DOWN], unknown=F("unknown") + c[Status.UNKNOWN])
-    run = SweepRun.objects.filter(pk=run_id, finished_at=None, chunks_done__gte=F("chunks_total")).first()
-    if run is not None:
-        finished = now()
-        SweepRun.objects.filter(pk=run_id, finished_at=None).update(
-            finished_at=finished, duration=finished - run.started_at)
+    t1 = time.monotonic()
+    result = record_probes(probes)
+    result.poll_seconds, result.record_seconds = t1 - t0, time.monotonic() - t1
+    return result
 
 
 def purge_snapshots(*, days: int | None = None, at: dt.datetime | None = None) -> int:

@@ -192,6 +192,13 @@ class AccessEndpoints(EndpointBase):
         return parse_model(t.RobotCreated, resp.json(), resp)
 
     @endpoint
+    def update_robot(self, robot_id: int, robot: Mapping[str, Any]) -> Op[None]:
+        """PUT /robots/{id} with the whole robot (name and level unchanged: handler/robot.go updateV2Robot
+        refuses to change them; permissions replace the old ones)."""
+        yield Req("PUT", f"/robots/{int(robot_id)}", json=dict(robot))
+        return None
+
+    @endpoint
     def delete_robot(self, robot_id: int) -> Op[None]:
         yield Req("DELETE", f"/robots/{int(robot_id)}")
         return None

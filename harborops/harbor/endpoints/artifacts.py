@@ -49,3 +49,13 @@ class ArtifactEndpoints(EndpointBase):
         )
         yield Req("DELETE", path)
         return None
+
+    @endpoint
+    def delete_tag(self, project: str, repository: str, reference: str, tag: str) -> Op[None]:
+        """Remove one tag (the artifact stays; untagged, GC with delete_untagged takes it)."""
+        path = (
+            f"/projects/{seg(project)}/repositories/{seg2(_repo_name(project, repository))}/artifacts/"
+            f"{seg(reference)}/tags/{seg(tag)}"
+        )
+        yield Req("DELETE", path)
+        return None

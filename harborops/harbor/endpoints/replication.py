@@ -57,6 +57,14 @@ class ReplicationEndpoints(EndpointBase):
         return location_id(resp)
 
     @endpoint
+    def update_registry(self, registry_id: int, update: Mapping[str, Any]) -> Op[None]:
+        """PUT /registries/{id} with a RegistryUpdate (flat: name, url, credential_type, access_key,
+        access_secret, insecure, description); fields left out stay as they are."""
+        secret = update.get("access_secret")
+        yield Req("PUT", f"/registries/{int(registry_id)}", json=dict(update), secrets=(str(secret),) if secret else ())
+        return None
+
+    @endpoint
     def delete_registry(self, registry_id: int) -> Op[None]:
         yield Req("DELETE", f"/registries/{int(registry_id)}")
         return None

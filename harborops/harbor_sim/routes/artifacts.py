@@ -3,6 +3,7 @@ simulator has no registry v2 API); deleting frees nothing on disk until GC runs.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -10,7 +11,7 @@ from harborops.harbor_sim import spec
 from harborops.harbor_sim.auth import require_project, require_system
 from harborops.harbor_sim.clock import iso
 from harborops.harbor_sim.http import HarborError, SimResponse, bad_request, conflict, lookup, not_found
-from harborops.harbor_sim.query import REPOSITORY_FIELDS, REPOSITORY_SHOWN, filter_rows, parse_q, query_rows
+from harborops.harbor_sim.query import REPOSITORY_FIELDS, REPOSITORY_SHOWN, Cond, filter_rows, parse_q, query_rows
 from harborops.harbor_sim.routes import Ctx, RouteSet, created, empty, ok, paged
 from harborops.harbor_sim.routes.projects import get_project, visible_projects
 from harborops.harbor_sim.state import Artifact, Project, Repository, Tag, digest_for
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 routes = RouteSet()
 REPO_PATH = "/projects/{project_name}/repositories/{repository_name}"
+NEVER_PULLED = "0001-01-01T00:00:00.000Z"
 ART_PATH = REPO_PATH + "/artifacts/{reference}"
 
 
@@ -70,6 +72,24 @@ def push_artifact(
             description=f"push artifact: {full}@{digest}",
         )
         _replication_event(inst, full, art, [tag] if tag else [])
+        return art
+
+
+def pull_artifact(inst: HarborInstance, repo_name: str, ref: str, *, at: datetime | None = None) -> Artifact:
+    """What `docker pull repo:ref` records: the artifact's pull time (only ever moves forward: UPDATE ... WHERE
+    pull_time IS NULL OR pull_time < ?) and one more pull on the repository. src/pkg/artifact/dao/dao.go@v2.13.0
+    UpdatePullTime; src/controller/event/handler/internal/artifact.go@v2.13.0 ArtifactEventHandler.onPull
+    (Harbor flushes both asynchronously; the simulator at once). ``at`` backdates a pull (demo, tests)."""
+    with inst.lock:
+        repo = next((r for r in inst.store.repositories.values() if r.name == repo_name), None)
+        art = None if repo is None else next(
+            (a for a in repo.artifacts.values() if a.digest == ref or any(t.name == ref for t in a.tags)), None)
+        if repo is None or art is None:
+            raise HarborError(404, f"artifact {repo_name}:{ref} not found")
+        when = at or inst.clock.now()
+        if art.pull_time is None or art.pull_time < when:
+            art.pull_time = when
+        repo.pull_count += 1
         return art
 
 
@@ -139,14 +159,14 @@ def render_artifact(ctx: Ctx, r: Repository, a: Artifact, with_tag: bool = True)
         "digest": a.digest,
         "size": a.size,
         "push_time": iso(a.push_time),
-        "pull_time": iso(a.pull_time) if a.pull_time else None,
+        # never pulled: the NULL column reads as Go's zero time and is sent as such
+        # (src/server/v2.0/handler/model/artifact.go@v2.3.0 and @v2.15.0 ToSwagger strfmt.DateTime(a.PullTime))
+        "pull_time": iso(a.pull_time) if a.pull_time else NEVER_PULLED,
         "extra_attrs": {"architecture": "amd64", "os": "linux"},
         "labels": [],
         "references": [],
         "addition_links": {"build_history": {"absolute": False, "href": f"{ctx.api_root}/projects/x"}},
     }
-    if out["pull_time"] is None:
-        del out["pull_time"]
     if with_tag and a.tags:
         out["tags"] = [
             {
@@ -227,14 +247,34 @@ def delete_repository(ctx: Ctx) -> SimResponse:
     return empty()
 
 
+def _tag_filter(conds: list[Cond], arts: list[Artifact]) -> list[Artifact]:
+    """``q=tags=...`` on an artifact list (BEHAVIOUR["artifact_q_tags"]): src/pkg/artifact/dao/dao.go@v2.3.0 and
+    @v2.15.0 setTagQuery — ``tags=nil`` untagged only, ``tags=*`` tagged only, ``tags=~x`` a tag name
+    containing x, ``tags=x`` the artifact carrying tag x; any other value kind is a 400."""
+    for cond in conds:
+        if cond.key not in ("tags", "Tags"):
+            continue
+        value = str(cond.values[0]) if cond.values else ""
+        if cond.kind == "fuzzy":
+            arts = [a for a in arts if any(value.lower() in t.name.lower() for t in a.tags)]
+        elif cond.kind != "exact":
+            raise bad_request('the value of "tags" query can only be fuzzy match value or exact match value')
+        elif value == "*":
+            arts = [a for a in arts if a.tags]
+        elif value == "nil":
+            arts = [a for a in arts if not a.tags]
+        else:
+            arts = [a for a in arts if any(t.name == value for t in a.tags)]
+    return arts
+
+
 @routes.get(REPO_PATH + "/artifacts")
 def list_artifacts(ctx: Ctx) -> SimResponse:
     _, repo = _repo(ctx)
     with_tag = ctx.query.bool("with_tag", True) is not False
-    arts = sorted(repo.artifacts.values(), key=lambda a: a.push_time, reverse=True)
-    rows = filter_rows(
-        [{"digest": a.digest, "size": a.size, "_a": a} for a in arts], parse_q(ctx.query.get("q")), ("digest", "size")
-    )
+    conds = parse_q(ctx.query.get("q"))
+    arts = _tag_filter(conds, sorted(repo.artifacts.values(), key=lambda a: a.push_time, reverse=True))
+    rows = filter_rows([{"digest": a.digest, "size": a.size, "_a": a} for a in arts], conds, ("digest", "size"))
     return paged(ctx, [render_artifact(ctx, repo, r["_a"], with_tag) for r in rows])
 
 

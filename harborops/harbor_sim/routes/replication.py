@@ -20,7 +20,7 @@ from harborops.harbor_sim.query import (
     query_rows,
     sort_rows,
 )
-from harborops.harbor_sim.replicate import check_policy_cron, mark_busy, resolve_url
+from harborops.harbor_sim.replicate import check_policy_cron, mark_busy, resolve, resolve_url
 from harborops.harbor_sim.routes import Ctx, RouteSet, created, empty, ok, paged, text
 from harborops.harbor_sim.state import Registry
 
@@ -190,9 +190,13 @@ def registry_info(ctx: Ctx) -> SimResponse:
 def ping_registry(ctx: Ctx) -> SimResponse:
     require_system(ctx.who, "registry", "read")
     body = ctx.body_obj()
-    # handler/registry.go PingRegistry: a live check (a fleet peer that is down answers nothing)
+    # handler/registry.go PingRegistry: a live check (a fleet peer that is down answers nothing). With a
+    # credential the adapter pings with it (src/pkg/reg/adapter/native/adapter.go@v2.3.0..@v2.15.0 HealthCheck:
+    # Ping through the token authorizer; an error, e.g. a 401 for a rotated secret, is "unhealthy").
     if body.get("id"):
-        url = _registry(ctx, body["id"]).url
+        if resolve(ctx.inst, _registry(ctx, body["id"])).api_down:
+            raise bad_request("the registry is unhealthy")
+        return empty()
     else:
         url = str(body.get("url") or "")
         if not url:

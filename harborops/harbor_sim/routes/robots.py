@@ -216,18 +216,32 @@ def update_robot(ctx: Ctx) -> SimResponse:
     return empty()
 
 
+def _secret_ok(ctx: Ctx, secret: str) -> bool:
+    """controller/robot/controller.go IsValidSec (@v2.3.0 handler/robot.go isValidSec): upper, lower case and
+    a digit, 8 characters or more; at most 128 from 2.9 (behaviour row robot_secret_max_128)."""
+    limit = 128 if ctx.inst.behaviour.robot_secret_max_128 else 1 << 30
+    return 8 <= len(secret) <= limit and all(re.search(p, secret) for p in ("[a-z]", "[A-Z]", r"\d"))
+
+
 @routes.patch("/robots/{robot_id}")
 def refresh_secret(ctx: Ctx) -> SimResponse:
+    """src/server/v2.0/handler/robot.go RefreshSec, the same flow @v2.3.0 .. @v2.15.0: authenticated, the
+    robot looked up (404), requireAccess(ActionUpdate) (system robot: RequireSystemAccess on ResourceRobot;
+    project robot: RequireProjectAccess), then a caller-given secret is validated and stored and the answer's
+    RobotSec.Secret stays "", or Harbor generates one (@v2.3.0 utils.GenerateRandomString; from @v2.8.0
+    robot.CreateSec) and answers it. The old secret stops working at once (robotCtl.Update)."""
     r = _robot(ctx)
     _may_manage(ctx, r, r.project_id, "create")
     given = str(ctx.body_obj().get("secret") or "")
-    if given and not password_ok(given):
+    if given and not _secret_ok(ctx, given):
+        if ctx.inst.behaviour.robot_secret_max_128:
+            raise bad_request(
+                "the secret must be 8-128, inclusively, characters long with at least 1 uppercase letter, "
+                "1 lowercase letter and 1 number"
+            )
         raise bad_request(
-            "the secret must be 8-128, inclusively, characters long with at least 1 uppercase letter, "
-            "1 lowercase letter and 1 number"
+            "the secret must longer than 8 chars with at least 1 uppercase letter, 1 lowercase letter and 1 number"
         )
-    # handler/robot.go RefreshSec: a caller-given secret is stored and answered as "" (RobotSec.Secret
-    # stays empty); only a generated secret is returned.
     r.secret = given or new_secret()
     r.update_time = ctx.now
     return ok({"secret": "" if given else r.secret})

@@ -23,7 +23,7 @@ from harborops.harbor import errors as e
 from harborops.harbor.types import ExecHistory
 from harborops.maintenance.models import GCPolicy, InstanceGC
 from harborops.maintenance.services.online import SUCCESS, workers_for
-from harborops.maintenance.services.policies import target_instances
+from harborops.maintenance.services.policies import shared_storage_split, target_instances
 
 Say = Callable[[str], None]
 RUNNING = {"pending", "running", "scheduled"}
@@ -44,7 +44,7 @@ def expected_schedules(fleet: Sequence[Instance] | None = None) -> dict[int, Exp
     fleet = list(fleet) if fleet is not None else list(Instance.objects.filter(enabled=True))
     out: dict[int, Expected] = {}
     for policy in GCPolicy.objects.exclude(harbor_cron="").filter(enabled=True).prefetch_related("instances"):
-        for inst in target_instances(policy, fleet):
+        for inst in shared_storage_split(target_instances(policy, fleet))[0]:
             out.setdefault(inst.pk, Expected(policy, policy.harbor_cron, policy.delete_untagged, policy.workers))
     return out
 
@@ -135,7 +135,12 @@ def apply_schedules(policy: GCPolicy, *, actor: Actor, say: Say) -> tuple[int, i
     if not policy.harbor_cron:
         raise ValueError("the policy has no Harbor cron to set")
     ok = failed = 0
-    for inst in target_instances(policy):
+    targets = target_instances(policy)
+    collect, shared = shared_storage_split(targets)
+    for inst in targets:
+        if inst.pk in shared:
+            say(f"{inst.name}: no schedule set: {shared[inst.pk]}")
+    for inst in collect:
         try:
             with inst.client(timeout=float(settings.GC_HARBOR_TIMEOUT)) as client:
                 caps = client.detect_version()

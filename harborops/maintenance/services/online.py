@@ -111,7 +111,7 @@ class OnlineGC:
         step = self.step
         step.status, step.message, step.finished_at = status, redact(message)[:2000], now()
         self.note(message, level="info" if status == GCStep.Status.SUCCEEDED else "error")
-        self.save("status", "message", "finished_at", "freed_bytes", "freed_source", "free_after",
+        self.save("status", "message", "finished_at", "freed_bytes", "freed_source", "free_after", "used_after",
                   "estimated_bytes", "harbor_status", "harbor_log", "phase")
         self.close()
 
@@ -134,7 +134,7 @@ class OnlineGC:
                       f"dry run first={self.options.dry_run_first}, workers={self.workers or 'default'}")
             if why:
                 self.note(why, level="warning")
-            step.free_before = self._free_space(client)
+            step.free_before, step.used_before = self._storage(client)
             self._start("dry-run" if self.options.dry_run_first else "gc")
         except e.HarborError as exc:
             self.finish(GCStep.Status.FAILED, f"could not start GC: {exc.message}")
@@ -144,13 +144,16 @@ class OnlineGC:
         assert gc_id is not None
         return int(gc_id)
 
-    def _free_space(self, client: HarborClient) -> int | None:
+    def _storage(self, client: HarborClient) -> tuple[int | None, int | None]:
+        """(free, used) bytes of the registry's storage from /systeminfo/volumes."""
         try:
             storage = client.volumes().storage
         except e.HarborError as exc:
             self.note(f"free space not readable: {exc.message}", level="warning")
-            return None
-        return storage[0].free if storage else None
+            return None, None
+        if not storage:
+            return None, None
+        return storage[0].free, max(0, storage[0].total - storage[0].free)
 
     def _start(self, phase: str) -> None:
         client = self._client()
@@ -163,7 +166,7 @@ class OnlineGC:
         else:
             step.harbor_gc_id = gc_id
         self.note(f"{'dry-run ' if dry else ''}GC {gc_id} started")
-        self.save("phase", "dry_run_gc_id", "harbor_gc_id", "free_before", "started_at", "status")
+        self.save("phase", "dry_run_gc_id", "harbor_gc_id", "free_before", "used_before", "started_at", "status")
 
     def poll(self) -> None:
         """Advance once: read the running GC's history entry; on its end, move on."""
@@ -224,7 +227,7 @@ class OnlineGC:
 
     def _record_freed(self, client: HarborClient, params: dict[str, Any], text: str) -> None:
         step = self.step
-        step.free_after = self._free_space(client)
+        step.free_after, step.used_after = self._storage(client)
         found = ACTUAL_FREE.search(text)
         if isinstance(params.get("freed_space"), int):
             step.freed_bytes, step.freed_source = int(params["freed_space"]), "harbor result"

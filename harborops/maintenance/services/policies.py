@@ -183,6 +183,29 @@ def target_instances(policy: GCPolicy, fleet: Sequence[Instance] | None = None) 
     return sorted(chosen, key=lambda i: i.name)
 
 
+def shared_storage_split(instances: Sequence[Instance]) -> tuple[list[Instance], dict[int, str]]:
+    """Members of a shared-storage HA group share one registry storage: one GC collects for all of them,
+    and a second one on the same storage is wasted at best. The first member by name collects; the
+    others come back in ``skipped`` (instance id -> why). Two-way replication groups keep every member
+    (each has its own storage; the run staggers them)."""
+    from harborops.fleet.models import HAGroup
+
+    collectors: dict[int, Instance] = {}
+    keep: list[Instance] = []
+    skipped: dict[int, str] = {}
+    for inst in sorted(instances, key=lambda i: i.name):
+        group = inst.ha_group if inst.ha_group_id else None
+        if group is None or group.mode != HAGroup.Mode.SHARED_STORAGE:
+            keep.append(inst)
+        elif inst.ha_group_id in collectors:
+            skipped[inst.pk] = (f"shares storage with {collectors[inst.ha_group_id].name} (HA group {group.name}), "
+                                f"which collects for the group")
+        else:
+            collectors[inst.ha_group_id] = inst  # type: ignore[index]
+            keep.append(inst)
+    return keep, skipped
+
+
 def visiting_order(instances: Sequence[Instance]) -> list[Instance]:
     """Interleave HA groups so that the first wave never holds two members of one group: one member
     of each group, then the next member of each, ... ; instances without a group fill in by name.

@@ -30,7 +30,7 @@ from harborops.maintenance.models import GCPolicy, GCStep
 from harborops.maintenance.services import online
 from harborops.maintenance.services.offline import OfflineGC, cancelled_check
 from harborops.maintenance.services.online import GCOptions, OnlineGC, step_note
-from harborops.maintenance.services.policies import target_instances, visiting_order
+from harborops.maintenance.services.policies import shared_storage_split, target_instances, visiting_order
 
 KIND = "maintenance.gc_run"
 ACTIVE_JOB = (JobRun.Status.RUNNING, JobRun.Status.PENDING)
@@ -39,7 +39,9 @@ ACTIVE_JOB = (JobRun.Status.RUNNING, JobRun.Status.PENDING)
 def start_run(policy: GCPolicy, *, actor: Actor, trigger: str = JobRun.Trigger.USER,
               instances: Sequence[Instance] | None = None) -> JobRun:
     """Create the job and its steps (visible at once), enqueue after commit."""
-    chosen = visiting_order(target_instances(policy) if instances is None else instances)
+    collect_all = list(target_instances(policy) if instances is None else instances)
+    collect, shared = shared_storage_split(collect_all)
+    chosen = visiting_order(collect)
     offline = list(policy.offline_targets.select_related("instance").order_by("name")) if instances is None else []
     if not chosen and not offline:
         raise ValidationError("the policy targets no enabled instance and no offline registry")
@@ -48,7 +50,8 @@ def start_run(policy: GCPolicy, *, actor: Actor, trigger: str = JobRun.Trigger.U
     params = {"policy": policy.pk, "deadline": deadline.isoformat() if deadline else None,
               "window": policy.window_label(), "concurrency": policy.concurrency,
               "delete_untagged": policy.delete_untagged, "dry_run_first": policy.dry_run_first,
-              "workers": policy.workers}
+              "workers": policy.workers,
+              "not_collected": [f"{i.name}: {why}" for i in collect_all if (why := shared.get(i.pk))]}
     with transaction.atomic():
         job = start_job(KIND, actor=actor, target=policy, params=params, trigger=trigger)
         GCStep.objects.bulk_create([
@@ -117,6 +120,8 @@ def execute_run(job: JobRun, log: JobLog) -> str:
     deadline = parse_datetime(raw_deadline) if raw_deadline else None
     log.info(f"GC run of policy {policy or '(deleted)'}: {len(steps)} instance(s), {concurrency} at a time, "
              f"window {job.params.get('window', '')}" + (f" (ends {deadline:%Y-%m-%d %H:%M %Z})" if deadline else ""))
+    for line in job.params.get("not_collected") or []:
+        log.info(f"not collected: {line}")
     if deadline is None:
         _finish_pending(steps, log, GCStep.Status.SKIPPED, "outside the policy's maintenance window: not started")
         return _summary(steps, log)

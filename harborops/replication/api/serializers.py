@@ -4,7 +4,15 @@ from typing import Any
 
 from rest_framework import serializers
 
-from harborops.replication.models import CollectState, Execution, FailedTask, PairSide, Policy, Registry
+from harborops.replication.models import (
+    CollectState,
+    Execution,
+    FailedTask,
+    MissingArtifact,
+    PairSide,
+    Policy,
+    Registry,
+)
 
 
 class RegistrySerializer(serializers.ModelSerializer[Registry]):
@@ -95,14 +103,26 @@ class LoopRiskSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField()
 
 
+class PairCheckSerializer(serializers.Serializer[Any]):
+    key = serializers.CharField(help_text="version_skew | storage_volumes | storage_config | gc_single")
+    severity = serializers.ChoiceField(choices=("ok", "info", "warning", "critical"))
+    title = serializers.CharField()
+    detail = serializers.CharField(allow_blank=True)
+
+
 class PairSerializer(serializers.Serializer[Any]):
     group = serializers.IntegerField(source="group.pk")
     group_name = serializers.CharField(source="group.name")
+    mode = serializers.CharField(source="group.mode")
+    checks = PairCheckSerializer(many=True)
     status = serializers.CharField(source="pair.status", default="")
     projects = serializers.ListField(child=serializers.CharField(), source="pair.projects", default=list)
     checked_at = serializers.DateTimeField(source="pair.checked_at", default=None)
     consistent = serializers.BooleanField(source="pair.consistent", default=None, allow_null=True)
     missing_count = serializers.IntegerField(source="pair.missing_count", default=0)
+    project_counts = serializers.DictField(child=serializers.DictField(child=serializers.IntegerField()),
+                                           source="pair.project_counts", default=dict,
+                                           help_text="{project: {member: artifacts or tags missing there}}")
     missing = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
                                     source="pair.missing", default=dict)
     sides = PairSideSerializer(many=True, source="pair.sides.all", default=list)
@@ -111,3 +131,55 @@ class PairSerializer(serializers.Serializer[Any]):
 
 class PairSetupSerializer(serializers.Serializer[Any]):
     projects = serializers.ListField(child=serializers.CharField(max_length=255), allow_empty=False)
+
+
+class TopologyNodeSerializer(serializers.Serializer[Any]):
+    key = serializers.CharField(help_text='"instance:<id>" or "external:<url>"')
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=("instance", "external"))
+    x = serializers.FloatField()
+    y = serializers.FloatField()
+    link = serializers.CharField(allow_blank=True)
+    instance_id = serializers.IntegerField(allow_null=True)
+
+
+class TopologyEdgeSerializer(serializers.Serializer[Any]):
+    policy_id = serializers.IntegerField()
+    name = serializers.CharField()
+    source = serializers.CharField(help_text="node key the data comes from")  # type: ignore[assignment]  # DRF pops declared fields; Field.source is untouched
+    target = serializers.CharField(help_text="node key the data goes to")
+    source_name = serializers.CharField()
+    target_name = serializers.CharField()
+    health = serializers.CharField()
+    color = serializers.CharField()
+    direction = serializers.CharField()
+    trigger = serializers.CharField()
+    enabled = serializers.BooleanField()
+    link = serializers.CharField()
+
+
+class TopologySerializer(serializers.Serializer[Any]):
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    nodes = TopologyNodeSerializer(many=True)
+    edges = TopologyEdgeSerializer(many=True)
+
+
+class OwnedScheduleSerializer(serializers.Serializer[Any]):
+    cron = serializers.CharField(max_length=100, help_text="m h dom mon dow (server time zone)")
+    enabled = serializers.BooleanField(default=True)
+    skip_if_running = serializers.BooleanField(default=True)
+    last_fired_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    last_outcome = serializers.CharField(read_only=True)
+    last_message = serializers.CharField(read_only=True)
+    last_execution_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+
+class MissingArtifactSerializer(serializers.ModelSerializer[MissingArtifact]):
+    missing_on_name = serializers.CharField(source="missing_on.name", read_only=True)
+    present_on_name = serializers.CharField(source="present_on.name", read_only=True)
+
+    class Meta:
+        model = MissingArtifact
+        fields = ("id", "missing_on", "missing_on_name", "present_on", "present_on_name", "project", "repository",
+                  "digest", "kind", "tags")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
@@ -17,20 +18,32 @@ from harborops.core.api.serializers import JobRunSerializer
 from harborops.core.roles import ADMIN, OPERATOR
 from harborops.fleet.models import HAGroup
 from harborops.harbor import errors as harbor_errors
-from harborops.replication import pairs, services
+from harborops.replication import pairchecks, pairs, rotate, schedules, services, topology
 from harborops.replication.api.serializers import (
     CollectStateSerializer,
     EnabledSerializer,
     ExecutionSerializer,
+    MissingArtifactSerializer,
+    OwnedScheduleSerializer,
     PairSerializer,
     PairSetupSerializer,
     PolicySerializer,
     RegistrySerializer,
     TaskLogSerializer,
+    TopologySerializer,
     TriggeredSerializer,
 )
 from harborops.replication.filtersets import PolicyFilterSet
-from harborops.replication.models import CollectState, Execution, FailedTask, HAPair, Policy, Registry
+from harborops.replication.models import (
+    CollectState,
+    Execution,
+    FailedTask,
+    HAPair,
+    MissingArtifact,
+    OwnedSchedule,
+    Policy,
+    Registry,
+)
 
 
 class HarborFailed(APIException):
@@ -92,6 +105,15 @@ class TaskLogView(APIView):
             raise HarborFailed(f"Harbor could not be read: {exc.message}") from exc
 
 
+class TopologyView(APIView):
+    """The replication topology: instances (and registries outside the fleet) as nodes with their layout
+    positions, policies as edges in the direction the data flows, with health and colour."""
+
+    @extend_schema(responses=TopologySerializer, operation_id="replication_topology")
+    def get(self, request: Request) -> Response:
+        return Response(TopologySerializer(topology.build().as_json()).data)
+
+
 class CollectView(APIView):
     """Collect every enabled instance now (a job)."""
 
@@ -136,6 +158,37 @@ class PolicyEnabledView(APIView):
         return Response(PolicySerializer(policy).data)
 
 
+class PolicyScheduleView(APIView):
+    """The schedule harborops owns for the policy: a beat entry that triggers it, skipped (and logged) while
+    an execution of the policy is InProgress on Harbor when ``skip_if_running``."""
+
+    write_role = OPERATOR
+
+    @extend_schema(responses={200: OwnedScheduleSerializer, 404: None}, operation_id="replication_policy_schedule")
+    def get(self, request: Request, pk: int) -> Response:
+        policy = get_object_or_404(Policy, pk=pk)
+        schedule = get_object_or_404(OwnedSchedule, policy=policy)
+        return Response(OwnedScheduleSerializer(schedule).data)
+
+    @extend_schema(request=OwnedScheduleSerializer, responses=OwnedScheduleSerializer,
+                   operation_id="replication_policy_schedule_set")
+    def put(self, request: Request, pk: int) -> Response:
+        policy = get_object_or_404(Policy.objects.select_related("instance"), pk=pk)
+        body = OwnedScheduleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            schedule = schedules.set_schedule(policy, actor=request_actor(request), **body.validated_data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return Response(OwnedScheduleSerializer(schedule).data)
+
+    @extend_schema(responses={204: None}, operation_id="replication_policy_schedule_delete")
+    def delete(self, request: Request, pk: int) -> Response:
+        policy = get_object_or_404(Policy.objects.select_related("instance"), pk=pk)
+        schedules.delete_schedule(policy, actor=request_actor(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class ExecutionStopView(APIView):
     """Stop an execution on Harbor. Harbor marks it Stopped; what was copied stays (a partial copy)."""
 
@@ -153,29 +206,52 @@ class ExecutionStopView(APIView):
 
 
 # --- HA pairs -----------------------------------------------------------------------------------------
-def _pair_row(group: HAGroup) -> dict[str, Any]:
-    return {"group": group, "pair": HAPair.objects.filter(group=group).first(), "loop_risks": pairs.loop_risks(group)}
+def _pair_row(group: HAGroup, *, live: bool = False) -> dict[str, Any]:
+    return {"group": group, "pair": HAPair.objects.filter(group=group).first(), "loop_risks": pairs.loop_risks(group),
+            "checks": pairchecks.checks(group, live=live)}
+
+
+LIVE = OpenApiParameter("live", bool, description="shared storage: read /systeminfo/volumes and harbor.yml (SSH) now")
 
 
 class PairListView(APIView):
-    """HA groups in mode two-way replication: what harborops set up, consistency, loop risks."""
+    """HA groups: what harborops set up (two-way replication), consistency, loop risks, and the checks of
+    the group's mode from stored data (version skew; shared storage: GC on one member only)."""
 
     @extend_schema(responses=PairSerializer(many=True), operation_id="replication_pairs")
     def get(self, request: Request) -> Response:
-        groups = HAGroup.objects.filter(mode=HAGroup.Mode.TWO_WAY_REPLICATION).order_by("name")
+        groups = HAGroup.objects.order_by("name")
         return Response(PairSerializer([_pair_row(g) for g in groups], many=True).data)
 
 
 class PairDetailView(APIView):
-    @extend_schema(responses=PairSerializer, operation_id="replication_pair")
+    """One HA group; with ``?live=true`` the shared-storage checks read the members now."""
+
+    @extend_schema(responses=PairSerializer, parameters=[LIVE], operation_id="replication_pair")
     def get(self, request: Request, pk: int) -> Response:
-        return Response(PairSerializer(_pair_row(get_object_or_404(HAGroup, pk=pk))).data)
+        live = str(request.query_params.get("live", "")).lower() in ("1", "true")
+        return Response(PairSerializer(_pair_row(get_object_or_404(HAGroup, pk=pk), live=live)).data)
+
+
+class PairMissingView(generics.ListAPIView[MissingArtifact]):
+    """The last consistency check's report, page by page (filter: missing_on=<instance id>, project)."""
+
+    serializer_class = MissingArtifactSerializer
+    filterset_fields = ("missing_on", "project", "kind")
+    queryset = MissingArtifact.objects.none()  # for the schema; get_queryset answers
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):
+            return MissingArtifact.objects.none()
+        group = get_object_or_404(HAGroup, pk=self.kwargs["pk"])  # a group never checked: an empty report
+        qs = MissingArtifact.objects.filter(pair__group=group)
+        return qs.select_related("missing_on", "present_on").order_by("pk")
 
 
 def _pair_job(start: Any) -> Response:
     try:
         job = start()
-    except pairs.PairError as exc:
+    except (pairs.PairError, rotate.RotateError) as exc:
         raise serializers.ValidationError({"detail": str(exc)}) from exc
     return Response(JobRunSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
@@ -215,3 +291,14 @@ class PairCheckView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         group = get_object_or_404(HAGroup, pk=pk)
         return _pair_job(lambda: pairs.start_check(group, actor=request_actor(request)))
+
+
+class PairRotateView(APIView):
+    """Refresh both robots' secrets on Harbor and update each peer's registry endpoint (a job; admin)."""
+
+    write_role = ADMIN
+
+    @extend_schema(request=None, responses={202: JobRunSerializer}, operation_id="replication_pair_rotate")
+    def post(self, request: Request, pk: int) -> Response:
+        group = get_object_or_404(HAGroup, pk=pk)
+        return _pair_job(lambda: rotate.start_rotate(group, actor=request_actor(request)))
