@@ -13,6 +13,7 @@ from harborops.core.actor import Actor
 from harborops.core.http import AuthenticatedHttpRequest
 from harborops.core.permissions import role_required
 from harborops.core.roles import ADMIN, OPERATOR, VIEWER
+from harborops.core.sorting import sort_queryset
 from harborops.fleet import charts
 from harborops.fleet.filtersets import InstanceFilterSet
 from harborops.fleet.forms import ConnectionTestForm, HAGroupForm, ImportForm, InstanceForm
@@ -23,8 +24,8 @@ from harborops.fleet.tasks import start_sweep
 PAGE_SIZE = 100  # rows per overview page: rendering is ~0.7 ms a row (docs/benchmarks.md, "Fleet overview")
 # Never shown on the overview; the password would otherwise be decrypted for every row.
 LIST_DEFERRED = ("password", "ca_bundle", "notes", "statistics")
-SORTS = {"name": "name", "status": "status", "version": "version", "latency": "latency_ms",
-         "seen": "-last_seen_at"}
+SORTS = {"name": "name", "status": "status", "version": "version",
+         "latency": "latency_ms", "seen": "last_seen_at"}
 
 
 @role_required(VIEWER)
@@ -32,12 +33,12 @@ def instance_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The fleet overview; the rows refresh themselves (htmx) and filters are shared with the API."""
     filterset = InstanceFilterSet(request.GET or None, queryset=Instance.objects.defer(*LIST_DEFERRED))
     instances = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
-    sort = request.GET.get("sort", "name")
-    page = Paginator(instances.order_by(SORTS.get(sort, "name"), "name"), PAGE_SIZE).get_page(request.GET.get("page"))
+    instances, sorting = sort_queryset(request.GET, instances, SORTS, "name")
+    page = Paginator(instances, PAGE_SIZE).get_page(request.GET.get("page"))
     without_page = request.GET.copy()
     without_page.pop("page", None)
     counts = dict(Instance.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
-    context = {"instances": page.object_list, "page": page, "filter": filterset, "sort": sort,
+    context = {"instances": page.object_list, "page": page, "filter": filterset, "sorting": sorting,
                "query": request.GET.urlencode(), "query_without_page": without_page.urlencode(),
                "counts": [(s, counts.get(s, 0)) for s in Instance.Status.values],
                "versions": charts.version_bars(Instance.objects.values_list("version").annotate(n=Count("pk"))

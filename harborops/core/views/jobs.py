@@ -14,8 +14,11 @@ from harborops.core.jobs.registry import registered_kinds
 from harborops.core.models import JobLogLine, JobRun
 from harborops.core.permissions import get_job_for_user, role_required
 from harborops.core.roles import OPERATOR, VIEWER
+from harborops.core.sorting import sort_queryset
 
 LOG_PAGE = 500
+
+JOB_SORTS = {"id": "pk", "kind": "kind", "status": "status", "created": "created_at", "started_by": "actor_name"}
 
 
 @role_required(VIEWER)
@@ -45,8 +48,12 @@ def job_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         jobs = jobs.filter(status=status)
     if kind:
         jobs = jobs.filter(kind=kind)
+    jobs, sorting = sort_queryset(request.GET, jobs, JOB_SORTS, "-created")
     page = Paginator(jobs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {"page": page, "status": status, "kind": kind, "statuses": JobRun.Status.choices,
+               "sorting": sorting, "query": query.urlencode(),
                "kinds": sorted(set(registered_kinds()) | set(jobs.values_list("kind", flat=True).distinct()))}
     if request.htmx:
         return render(request, "core/htmx/job_rows.html", context)
