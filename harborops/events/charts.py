@@ -7,19 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harborops.core.svg import Bar
+
 OP_COLORS = {"create": "#1e8e3e", "delete": "#c5221f", "pull": "#1967d2", "update": "#b06000",
              "login": "#8430ce", "logout": "#a142f4", "harborops": "#14263b"}
 OTHER_COLORS = ("#12b5cb", "#e52592", "#f9ab00", "#5f6368", "#7cb342", "#795548")
-
-
-@dataclass
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    color: str
-    title: str
 
 
 @dataclass

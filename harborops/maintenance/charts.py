@@ -11,19 +11,10 @@ from dataclasses import dataclass
 from django.template.defaultfilters import filesizeformat
 from django.utils.timezone import localdate
 
+from harborops.core.svg import Bar
 from harborops.maintenance.models import GCStep
 
 PALETTE = ("#1967d2", "#1e8e3e", "#8430ce", "#b06000", "#c5221f", "#007b83", "#9334e6", "#5f6368")
-
-
-@dataclass
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    color: str
-    title: str
 
 
 @dataclass
