@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.timezone import now
 
 from harborops.certificates import charts
@@ -16,6 +17,7 @@ from harborops.certificates.models import BAND_LABELS, ChainEntry, Deployment, D
 from harborops.certificates.services import endpoints as endpoint_services
 from harborops.certificates.services import managed
 from harborops.certificates.tasks import start_scan
+from harborops.core import deletion
 from harborops.core.actor import Actor
 from harborops.core.http import AuthenticatedHttpRequest
 from harborops.core.models import JobRun
@@ -107,9 +109,13 @@ def endpoint_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "certificates/endpoint_form.html", {"form": form, "endpoint": endpoint})
 
 
-@role_required(ADMIN, methods=("POST",))
+@role_required(ADMIN, methods=("GET", "POST"))
 def endpoint_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(Endpoint, pk=pk)
+    if request.method == "GET":
+        return deletion.confirmation(request, endpoint, label=f"TLS endpoint {endpoint}",
+                                     cancel_url=reverse("certificates:endpoint_detail", args=[endpoint.pk]),
+                                     note="The server itself is not touched.")
     try:
         endpoint_services.delete_endpoint(endpoint, actor=Actor.from_request(request))
     except ValidationError as exc:

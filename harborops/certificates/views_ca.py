@@ -9,10 +9,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from harborops.certificates.forms import CAForm, CAImportForm, IssueForm
 from harborops.certificates.models import IssuedCertificate, ManagedCA
 from harborops.certificates.services import ca as services
+from harborops.core import deletion
 from harborops.core.actor import Actor
 from harborops.core.http import AuthenticatedHttpRequest
 from harborops.core.permissions import role_required
@@ -93,9 +95,14 @@ def ca_issue(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "certificates/ca_detail.html", context, status=400)
 
 
-@role_required(ADMIN, methods=("POST",))
+@role_required(ADMIN, methods=("GET", "POST"))
 def ca_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    ca = get_object_or_404(ManagedCA, pk=pk)
+    ca = get_object_or_404(ManagedCA.objects.defer("private_key"), pk=pk)
+    if request.method == "GET":
+        return deletion.confirmation(request, ca, label=f"CA {ca.name}",
+                                     cancel_url=reverse("certificates:ca_detail", args=[ca.pk]),
+                                     note="Its private key is deleted with it: export it first if you may need it. "
+                                          "Hosts that trust the CA keep their ca.crt.")
     try:
         services.delete_ca(ca, actor=Actor.from_request(request))
     except ValidationError as exc:

@@ -53,3 +53,27 @@ def test_removing_a_mapping_says_its_memberships_stay_until_the_next_apply():
     page = web.get(f"/access/mappings/{mapping.pk}/delete/").content.decode()
     assert "1 managed memberships kept, unlinked" in page
     assert "The Harbor memberships it created (1) stay until the next apply removes them" in page
+
+
+def test_removing_a_ca_asks_first_names_what_blocks_it_and_never_shows_the_key():
+    from harborops.certificates.models import IssuedCertificate, ManagedCA
+
+    now = timezone.now()
+    ca = ManagedCA.objects.create(name="lab-ca", origin="generated", certificate="-", private_key="CA-KEY-CANARY",
+                                  fingerprint="AB", subject="CN=lab", key_description="EC P-256", not_before=now,
+                                  not_after=now)
+    issued = IssuedCertificate.objects.create(ca=ca, hostname="harbor.lab", certificate="-", private_key="k",
+                                              fingerprint="CD", serial="1", not_before=now, not_after=now)
+    web = Client()
+    web.force_login(make_user("alice", "admin"))
+    page = web.get(f"/certificates/cas/{ca.pk}/delete/").content.decode()
+    assert "CA lab-ca cannot be removed" in page and "1 issued certificates block the deletion" in page
+    assert "CA-KEY-CANARY" not in page
+    issued.delete()
+    page = web.get(f"/certificates/cas/{ca.pk}/delete/").content.decode()
+    assert "Remove CA lab-ca?" in page and "export it first" in page and "CA-KEY-CANARY" not in page
+    assert ManagedCA.objects.filter(pk=ca.pk).exists()  # asking is not doing
+    assert web.post(f"/certificates/cas/{ca.pk}/delete/").status_code == 302
+    assert not ManagedCA.objects.filter(pk=ca.pk).exists()
+    entry = ActionLogEntry.objects.get(action="certificates.ca.delete")
+    assert entry.before and entry.before.get("name") == "lab-ca"

@@ -268,7 +268,7 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
         "GET": "302 403 403 403 200", "POST": "302 403 403 403 200", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     "certificates:endpoint_delete": ("/certificates/endpoints/{endpoint}/delete/", {
-        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     "certificates:endpoint_scan": ("/certificates/endpoints/{endpoint}/scan/", {
         "GET": "405 405 405 405 405", "POST": "302 403 403 302 302", "PUT": "405 405 405 405 405",
@@ -311,7 +311,7 @@ MATRIX: dict[str, tuple[str, dict[str, str]]] = {
         "GET": "405 405 405 405 405", "POST": "302 403 403 403 400", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     "certificates:ca_delete": ("/certificates/cas/{ca}/delete/", {
-        "GET": "405 405 405 405 405", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
+        "GET": "302 403 403 403 200", "POST": "302 403 403 403 302", "PUT": "405 405 405 405 405",
         "PATCH": "405 405 405 405 405", "DELETE": "405 405 405 405 405"}),
     "certificates:ca_download": ("/certificates/cas/{ca}/ca.crt", {
         "GET": "302 403 200 200 200", "POST": "405 405 405 405 405", "PUT": "405 405 405 405 405",
