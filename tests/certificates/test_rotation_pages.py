@@ -108,7 +108,9 @@ def test_the_api_rotates_renews_and_lists_files(
     assert renewed.status_code == 202 and renewed.json()["renewal_of"] == new.pk
     refused = api.post("/api/certificates/rotations/", {"instance_id": host.instance.pk, "issued_id": 999999},
                        format="json")
-    assert refused.status_code == 404
+    assert refused.status_code == 400 and "issued_id" in refused.json()  # the body names it: a 400, not a 404
+    unknown = api.post("/api/certificates/rotations/renew/", {"instance_id": 999999}, format="json")
+    assert unknown.status_code == 400 and "instance_id" in unknown.json()
 
 
 def test_the_rotation_key_never_shows_even_when_a_remote_tool_prints_it(

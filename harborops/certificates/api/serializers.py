@@ -17,6 +17,7 @@ from harborops.certificates.models import (
     Rotation,
     TrustState,
 )
+from harborops.fleet.models import Instance
 
 
 class CertificateSerializer(serializers.ModelSerializer[Certificate]):
@@ -221,13 +222,16 @@ class DeploymentSerializer(serializers.ModelSerializer[Deployment]):
 
 
 class RotateSerializer(serializers.Serializer[dict[str, Any]]):
-    instance_id = serializers.IntegerField(help_text="a fleet instance harborops installed (its HA group rotates "
-                                                     "member by member)")
-    issued_id = serializers.IntegerField(help_text="an issued certificate (managed CA)")
+    # Unknown ids are a 400 naming the field (the body refers to them), not a 404 of the URL.
+    instance_id = serializers.PrimaryKeyRelatedField(
+        queryset=Instance.objects.all(), help_text="a fleet instance harborops installed (its HA group rotates "
+                                                   "member by member)")
+    issued_id = serializers.PrimaryKeyRelatedField(queryset=IssuedCertificate.objects.defer("private_key"),
+                                                   help_text="an issued certificate (managed CA)")
 
 
 class RenewSerializer(serializers.Serializer[dict[str, Any]]):
-    instance_id = serializers.IntegerField()
+    instance_id = serializers.PrimaryKeyRelatedField(queryset=Instance.objects.all())
 
 
 class OccurrenceSerializer(serializers.Serializer[Any]):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.shortcuts import get_object_or_404
 from django.utils.timezone import now
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -20,11 +19,10 @@ from harborops.certificates.api.serializers import (
     RotateSerializer,
 )
 from harborops.certificates.conditions import TITLES, attention
-from harborops.certificates.models import Deployment, DiskFile, IssuedCertificate
+from harborops.certificates.models import Deployment, DiskFile
 from harborops.certificates.services import rotation
 from harborops.core.api.helpers import request_actor, service_errors
 from harborops.core.roles import ADMIN
-from harborops.fleet.models import Instance
 
 
 class DiskFileViewSet(viewsets.ReadOnlyModelViewSet[DiskFile]):
@@ -50,8 +48,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(request=RotateSerializer, responses={202: DeploymentSerializer})
     def create(self, request: Request) -> Response:
         data: dict[str, Any] = RotateSerializer(data=request.data).run_validation(request.data)
-        instance = get_object_or_404(Instance, pk=data["instance_id"])
-        issued = get_object_or_404(IssuedCertificate, pk=data["issued_id"])
+        instance, issued = data["instance_id"], data["issued_id"]
         with service_errors():
             deployment = rotation.start_rotation(actor=request_actor(request), instance=instance, issued=issued)
         return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED)
@@ -61,7 +58,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=False, methods=["post"])
     def renew(self, request: Request) -> Response:
         data: dict[str, Any] = RenewSerializer(data=request.data).run_validation(request.data)
-        instance = get_object_or_404(Instance, pk=data["instance_id"])
+        instance = data["instance_id"]
         with service_errors():
             deployment = rotation.renew(actor=request_actor(request), instance=instance)
         return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED)
