@@ -24,6 +24,7 @@ from harborops.core.actor import Actor
 from harborops.core.http import AuthenticatedHttpRequest
 from harborops.core.permissions import role_required
 from harborops.core.roles import OPERATOR, VIEWER
+from harborops.core.sorting import sort_queryset
 from harborops.fleet.models import Instance
 
 
@@ -32,12 +33,17 @@ def _mapping_ids(request: AuthenticatedHttpRequest) -> list[int] | None:
     return ids or None
 
 
+MAPPING_SORTS = {"group": ("ldap_group_dn", "project_name"), "project": ("project_name", "ldap_group_dn"),
+                 "role": "role", "managed": "managed"}
+
+
 @role_required(VIEWER)
 def mapping_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = TeamMapping.objects.prefetch_related("instances").annotate(managed=Count("memberships"))
+    rows, sorting = sort_queryset(request.GET, rows, MAPPING_SORTS, "group")
     findings = DriftFinding.objects.count()
     return render(request, "access/mapping_list.html", {
-        "mappings": rows, "findings": findings, "ldap_enabled": directory.enabled(),
+        "mappings": rows, "sorting": sorting, "findings": findings, "ldap_enabled": directory.enabled(),
         "last_check": DriftCheck.objects.first()})
 
 

@@ -11,15 +11,21 @@ from harborops.core.http import AuthenticatedHttpRequest
 from harborops.core.models import JobLogLine
 from harborops.core.permissions import role_required
 from harborops.core.roles import ADMIN, OPERATOR, VIEWER
+from harborops.core.sorting import sort_queryset
 from harborops.installs import installers, services
 from harborops.installs.forms import InstallerURLForm, InstallForm, StartForm
 from harborops.installs.models import Install, Installer
 
+INSTALL_SORTS = {"name": "name", "installer": "installer__version", "status": "status", "created": "created_at"}
+
 
 @role_required(VIEWER)
 def install_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    installs, sorting = sort_queryset(
+        request.GET, Install.objects.select_related("installer", "last_job").prefetch_related("targets__host"),
+        INSTALL_SORTS, "-created")
     return render(request, "installs/install_list.html", {
-        "installs": Install.objects.select_related("installer", "last_job").prefetch_related("targets__host"),
+        "installs": installs, "sorting": sorting,
         "installers": Installer.objects.all()[:20], "url_form": InstallerURLForm()})
 
 

@@ -13,15 +13,19 @@ from harborops.core.http import AuthenticatedHttpRequest
 from harborops.core.models import JobRun
 from harborops.core.permissions import role_required
 from harborops.core.roles import ADMIN, OPERATOR, VIEWER
+from harborops.core.sorting import sort_queryset
 from harborops.ssh import services
 from harborops.ssh.forms import AcceptKeyForm, HostForm
 from harborops.ssh.models import SSHHost
 from harborops.ssh.tasks import start_check
 
+HOST_SORTS = {"name": "name", "address": ("address", "port"), "user": "username", "role": "role"}
+
 
 @role_required(VIEWER)
 def host_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(request, "ssh/host_list.html", {"hosts": SSHHost.objects.all()})
+    hosts, sorting = sort_queryset(request.GET, SSHHost.objects.all(), HOST_SORTS, "name")
+    return render(request, "ssh/host_list.html", {"hosts": hosts, "sorting": sorting})
 
 
 @role_required(VIEWER)

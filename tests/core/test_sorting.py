@@ -67,3 +67,24 @@ def test_jobs_and_the_action_log_sort_both_ways(vera_client: Client) -> None:
 
     assert actions("sort=action")[:3] == ["m.one", "m.three", "m.two"]
     assert actions("sort=-action")[:3] == ["m.two", "m.three", "m.one"]
+
+
+def test_ssh_hosts_and_team_mappings_sort_both_ways(vera_client: Client) -> None:
+    from harborops.access.models import TeamMapping
+    from harborops.ssh.models import SSHHost
+
+    for name in ("host-b", "host-a", "host-c"):
+        SSHHost.objects.create(name=name, address="127.0.0.1", username="x")
+    for project in ("proj-b", "proj-c", "proj-a"):
+        TeamMapping.objects.create(ldap_group_dn=f"cn={project},ou=groups,dc=example,dc=org", project_name=project)
+
+    def order(url: str, pattern: str) -> list[str]:
+        html = vera_client.get(url).content.decode()
+        return list(dict.fromkeys(rows(html[html.index("<tbody"):], pattern)))
+
+    assert order("/ssh/?sort=name", r"(host-[abc])") == ["host-a", "host-b", "host-c"]
+    assert order("/ssh/?sort=-name", r"(host-[abc])") == ["host-c", "host-b", "host-a"]
+    assert order("/access/?sort=project", r"(proj-[abc])") == ["proj-a", "proj-b", "proj-c"]
+    assert order("/access/?sort=-project", r"(proj-[abc])") == ["proj-c", "proj-b", "proj-a"]
+    assert 'data-sort="project"><a class="sort active" href="?sort=-project"' in vera_client.get(
+        "/access/?sort=project").content.decode()
