@@ -114,6 +114,11 @@ class IngestState(models.Model):
     skip_database = models.BooleanField(null=True)
     forwarding_checked_at = models.DateTimeField(null=True, blank=True)
     forwarding_error = models.CharField(max_length=255, blank=True)
+    # Stored events of this instance, kept in the transaction that inserts or purges them
+    # (events/figures.py): the per-instance page never aggregates the events table.
+    stored_events = models.BigIntegerField(default=0)
+    oldest_event_at = models.DateTimeField(null=True, blank=True)
+    newest_event_at = models.DateTimeField(null=True, blank=True)
 
     instance_id: int
     objects: ClassVar[models.Manager[IngestState]] = models.Manager()

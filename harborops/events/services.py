@@ -8,13 +8,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Max, Min
+from django.db import transaction
+from django.db.models import Count
 from django.utils.timezone import now
 
 from harborops.audit.services import record
 from harborops.core.actor import Actor
 from harborops.core.jobs import start_job
 from harborops.core.models import JobRun
+from harborops.events import figures
 from harborops.events.ingest import IngestResult, ingest_instance
 from harborops.events.models import EventCursor, HarborEvent, IngestAnomaly, IngestState
 from harborops.fleet.models import Instance
@@ -85,16 +87,25 @@ def ingest_many(ids: list[int]) -> list[IngestResult | str]:
 
 
 def purge_old_events(*, days: int | None = None) -> int:
-    """Delete stored events older than the retention, in chunks (short transactions, no lock pile-up)."""
+    """Delete stored events older than the retention, in chunks (short transactions, no lock pile-up);
+    each chunk takes what it deleted off its instances' figures in the same transaction."""
     days = settings.EVENTS_RETENTION_DAYS if days is None else days
     cutoff = now() - timedelta(days=days)
-    deleted = 0
+    deleted, touched = 0, set[int]()
     while True:
-        ids = list(HarborEvent.objects.filter(op_time__lt=cutoff).order_by().values_list("id", flat=True)[:PURGE_CHUNK])
-        if not ids:
-            return deleted
-        n, _ = HarborEvent.objects.filter(id__in=ids).delete()
+        with transaction.atomic():
+            ids = list(HarborEvent.objects.filter(op_time__lt=cutoff).order_by()
+                       .values_list("id", flat=True)[:PURGE_CHUNK])
+            if not ids:
+                break
+            per_instance = dict(HarborEvent.objects.filter(id__in=ids, instance__isnull=False).order_by()
+                                .values_list("instance_id").annotate(n=Count("id")).values_list("instance_id", "n"))
+            n, _ = HarborEvent.objects.filter(id__in=ids).delete()
+            figures.subtract(per_instance)
+        touched.update(per_instance)
         deleted += n
+    figures.refresh_bounds(touched)
+    return deleted
 
 
 @dataclass
@@ -109,9 +120,8 @@ class InstanceFigures:
 
 
 def instance_figures() -> list[InstanceFigures]:
-    """Stored rows per instance, cursors, last outcome and syslog forwarding, for the page and API."""
-    counts = {r["instance_id"]: r for r in HarborEvent.objects.order_by().values("instance_id")
-              .annotate(n=Count("id"), oldest=Min("op_time"), newest=Max("op_time"))}
+    """Stored rows per instance, cursors, last outcome and syslog forwarding, for the page and API.
+    Four small queries whatever the number of stored events (figures kept by events/figures.py)."""
     states = {s.instance_id: s for s in IngestState.objects.all()}
     cursors: dict[int, list[EventCursor]] = {}
     for cur in EventCursor.objects.order_by("source"):
@@ -120,7 +130,8 @@ def instance_figures() -> list[InstanceFigures]:
                      .values_list("instance_id", "n"))
     out = []
     for inst in Instance.objects.order_by("name"):
-        c = counts.get(inst.pk, {})
-        out.append(InstanceFigures(inst, states.get(inst.pk), cursors.get(inst.pk, []), c.get("n", 0),
-                                   c.get("oldest"), c.get("newest"), anomalies.get(inst.pk, 0)))
+        state = states.get(inst.pk)
+        out.append(InstanceFigures(inst, state, cursors.get(inst.pk, []), state.stored_events if state else 0,
+                                   state.oldest_event_at if state else None,
+                                   state.newest_event_at if state else None, anomalies.get(inst.pk, 0)))
     return out
