@@ -201,6 +201,9 @@ class SweepRun(models.Model):
     instances = models.PositiveIntegerField(default=0)
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
+    # Chunks no worker took before their message expired (or whose worker died): the run then ends
+    # incomplete, and does not count as the fleet's last complete sweep.
+    chunks_expired = models.PositiveIntegerField(default=0)
     up = models.PositiveIntegerField(default=0)
     degraded = models.PositiveIntegerField(default=0)
     down = models.PositiveIntegerField(default=0)
@@ -219,6 +222,10 @@ class SweepRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.finished_at is not None
+
+    @property
+    def is_complete(self) -> bool:
+        return self.finished_at is not None and not self.chunks_expired
 
     def elapsed(self) -> timedelta | None:
         return self.duration
@@ -240,6 +247,7 @@ class SweepChunk(models.Model):
         PENDING = "pending", _("Pending")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
+        EXPIRED = "expired", _("Expired")
 
     run = models.ForeignKey(SweepRun, on_delete=models.CASCADE, related_name="chunks")
     index = models.PositiveIntegerField()

@@ -21,7 +21,8 @@ from harborops.fleet.services import sweep, sweep_runs
 
 logger = logging.getLogger(__name__)
 
-CHUNK_EXPIRES = 50  # seconds: a chunk not started before the next minute's sweep is dropped (stays pending)
+CHUNK_EXPIRES = 50  # seconds: a chunk not started before the next minute's sweep is dropped (ended as expired
+# by the next scheduled sweep: sweep_runs.close_abandoned)
 
 
 def chunk_size() -> int:
@@ -47,7 +48,12 @@ def dispatch_chunks(run: SweepRun) -> None:
 @shared_task(acks_late=True, name="harborops.fleet.tasks.sweep_fleet", queue="periodic")
 def sweep_fleet() -> str:
     """The scheduled sweep: a SweepRun, fanned out as one ``sweep_chunk`` per HARBOROPS_SWEEP_CHUNK
-    enabled instances; the chunk that finishes last stamps the run's end."""
+    enabled instances; the chunk that finishes last stamps the run's end. Runs that can no longer
+    finish (a chunk's task expired unclaimed, a worker died) are ended incomplete first."""
+    closed = sweep_runs.close_abandoned()
+    if closed:
+        logger.warning("sweep: %d earlier sweep run(s) ended incomplete (chunks expired before a worker took them)",
+                       closed)
     run = sweep_runs.start_run(trigger=SweepRun.Trigger.SCHEDULED, chunk_size=chunk_size())
     dispatch_chunks(run)
     return f"{run.instances} instances in {run.chunks_total} chunks (sweep run {run.pk})"

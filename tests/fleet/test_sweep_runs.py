@@ -154,6 +154,26 @@ def test_record_probes_writes_state_in_one_update_from_values(make_instance: Mak
     assert all(i.last_swept_at == taken and i.last_seen_at == taken and i.error_message == "" for i in got.values())
 
 
+def test_record_probes_stores_a_big_chunk_in_batches(make_instance: MakeInstance,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of RECORD_BATCH (memory of one batch, one short transaction each) add up to the whole."""
+    from harborops.fleet.models import HealthSnapshot, StatusChange
+    from harborops.fleet.services import sweep
+
+    monkeypatch.setattr(sweep, "RECORD_BATCH", 2)
+    instances = [make_instance(n, status="up") for n in range(1, 6)]
+    taken = now()
+    probes = [Probe(instance_id=i.pk, taken_at=taken, status="down" if k in (1, 4) else "up", latency_ms=k)
+              for k, i in enumerate(instances)]
+    with CaptureQueriesContext(connection) as queries:
+        result = record_probes(probes)
+    assert (result.swept, result.transitions, result.counts["up"], result.counts["down"]) == (5, 2, 3, 2)
+    assert sum(q["sql"].startswith('INSERT INTO "fleet_healthsnapshot"') for q in queries.captured_queries) == 3
+    assert HealthSnapshot.objects.count() == 5 and StatusChange.objects.count() == 2
+    assert list(Instance.objects.order_by("pk").values_list("status", "latency_ms")) == [
+        ("up", 0), ("down", 1), ("up", 2), ("up", 3), ("down", 4)]
+
+
 def test_update_from_values_splits_at_the_parameter_limit(make_instance: MakeInstance,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     instances = [make_instance(n) for n in range(1, 8)]
@@ -175,3 +195,52 @@ def test_older_sqlite_falls_back_to_bulk_update(make_instance: MakeInstance, mon
         bulk_sql.update_from_values([inst], ("latency_ms",))
     assert any("CASE WHEN" in q["sql"] for q in queries.captured_queries)
     assert Instance.objects.get(pk=inst.pk).latency_ms == 42
+
+
+def test_chunks_no_worker_took_end_their_run_incomplete(make_instance: MakeInstance, vera: User) -> None:
+    """A chunk's task expires after 50 s unclaimed; the next scheduled sweep ends that run as incomplete
+    (it never counts as the last complete sweep), and the page and API say so."""
+    from harborops.core.models import JobRun
+    from harborops.fleet import tasks
+
+    for n in range(1, 6):
+        make_instance(n)
+    done = _finished_run(minutes_ago=5)
+    run = sweep_runs.start_run(chunk_size=2)  # three chunks: one polled, one lost with its worker, one never taken
+    SweepRun.objects.filter(pk=run.pk).update(started_at=now() - dt.timedelta(minutes=20))
+    first = sweep_runs.claim_chunk(run.pk, 0, worker="w1")
+    assert first is not None
+    sweep_runs.finish_chunk(first, _result(up=2))
+    assert sweep_runs.claim_chunk(run.pk, 1, worker="w-killed") is not None
+    SweepChunk.objects.filter(run=run, index=1).update(started_at=now() - dt.timedelta(minutes=19))
+    fresh_run = sweep_runs.start_run(chunk_size=2)  # just started: its chunks may still be taken
+    job = JobRun.objects.create(kind="fleet.sweep", status=JobRun.Status.RUNNING)
+    manual = sweep_runs.start_run(trigger=SweepRun.Trigger.MANUAL, job_id=job.pk, chunk_size=2)
+    SweepRun.objects.filter(pk=manual.pk).update(started_at=now() - dt.timedelta(minutes=20))
+
+    assert sweep_runs.close_abandoned() == 1
+    run.refresh_from_db()
+    assert run.finished_at is not None and run.chunks_expired == 2 and run.chunks_done == 1 and not run.is_complete
+    assert sorted(run.chunks.values_list("state", flat=True)) == ["done", "expired", "expired"]
+    assert SweepRun.objects.get(pk=fresh_run.pk).finished_at is None  # too young to give up on
+    assert SweepRun.objects.get(pk=manual.pk).finished_at is None  # its job still polls what nobody took
+    late = SweepChunk.objects.get(run=run, index=1)
+    sweep_runs.finish_chunk(late, _result(up=2))  # the killed worker's chunk reporting late adds nothing
+    assert SweepRun.objects.get(pk=run.pk).chunks_done == 1
+
+    fresh = sweep_runs.freshness()
+    assert fresh.last is not None and fresh.last.pk == done.pk and fresh.incomplete is not None
+    assert fresh.incomplete.pk == run.pk
+    client = Client()
+    client.force_login(vera)
+    fragment = client.get("/fleet/sweeps/status/").content.decode()
+    assert 'id="sweep-incomplete"' in fragment and "2 of 3 chunks expired" in fragment
+    api = APIClient()
+    api.force_authenticate(vera)
+    latest = api.get("/api/fleet/sweep-runs/latest/").json()
+    assert latest["last"]["id"] == done.pk and latest["incomplete"]["chunks_expired"] == 2
+
+    JobRun.objects.filter(pk=job.pk).update(status=JobRun.Status.FAILED)  # the job's worker died
+    SweepRun.objects.filter(pk=fresh_run.pk).update(started_at=now() - dt.timedelta(minutes=3))
+    tasks.sweep_fleet()  # the scheduled sweep ends what can no longer finish before it starts
+    assert not SweepRun.objects.filter(pk__in=(fresh_run.pk, manual.pk), finished_at=None).exists()

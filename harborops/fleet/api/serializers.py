@@ -100,7 +100,8 @@ class SweepRunSerializer(serializers.ModelSerializer[SweepRun]):
     class Meta:
         model = SweepRun
         fields = ("id", "trigger", "job", "started_at", "finished_at", "duration_seconds", "instances",
-                  "chunks_total", "chunks_done", "up", "degraded", "down", "unknown", "transitions", "chunks")
+                  "chunks_total", "chunks_done", "chunks_expired", "up", "degraded", "down", "unknown", "transitions",
+                  "chunks")
         read_only_fields = fields
 
     def get_duration_seconds(self, obj: SweepRun) -> float | None:
@@ -113,3 +114,5 @@ class SweepFreshnessSerializer(serializers.Serializer[dict[str, Any]]):
     age_seconds = serializers.FloatField(allow_null=True, help_text="Since the last complete sweep finished")
     interval_seconds = serializers.FloatField(allow_null=True, help_text="The sweep schedule's interval")
     stale = serializers.BooleanField(help_text="The last complete sweep is older than 3 intervals")
+    incomplete = SweepRunSerializer(allow_null=True, help_text="The newest ended sweep, when chunks of it expired "
+                                    "unpolled (no worker took them in time) and it ended after the last complete one")

@@ -145,4 +145,5 @@ class SweepRunViewSet(viewsets.ReadOnlyModelViewSet[SweepRun]):
             "age_seconds": fresh.age.total_seconds() if fresh.age is not None else None,
             "interval_seconds": fresh.interval.total_seconds() if fresh.interval is not None else None,
             "stale": fresh.stale,
+            "incomplete": SweepRunSerializer(fresh.incomplete, context=ctx).data if fresh.incomplete else None,
         })

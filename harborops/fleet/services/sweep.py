@@ -201,6 +201,20 @@ async def sweep_instances(instances: Sequence[Instance], *, concurrency: int = 1
 
 
 def record_probes(probes: Iterable[Probe]) -> SweepResult:
+    """Store a sweep's probes in batches of RECORD_BATCH (see :func:`_record_batch`): memory stays that
+    of one batch however big the chunk, and each batch is one short transaction."""
+    probes = list(probes)
+    result = SweepResult()
+    for start in range(0, len(probes), RECORD_BATCH):
+        part = _record_batch(probes[start:start + RECORD_BATCH])
+        result.swept += part.swept
+        result.counts.update(part.counts)
+        result.skipped_stale += part.skipped_stale
+        result.transitions += part.transitions
+    return result
+
+
+def _record_batch(probes: list[Probe]) -> SweepResult:
     """Store snapshots, update each instance's current state, record status transitions.
 
     Snapshots go in with one bulk insert and the current state with one ``UPDATE … FROM (VALUES …)``
@@ -209,7 +223,6 @@ def record_probes(probes: Iterable[Probe]) -> SweepResult:
     instance overlap (scheduled + "sweep now") the transition is recorded once. A probe older
     than the instance's last sweep still gets its snapshot but does not touch the current state.
     """
-    probes = list(probes)
     result = SweepResult()
     if not probes:
         return result
@@ -255,6 +268,7 @@ def record_probes(probes: Iterable[Probe]) -> SweepResult:
     return result
 
 
+RECORD_BATCH = 500
 STATE_FIELDS = ("last_seen_at", "last_swept_at", "version", "latency_ms", "storage_total", "storage_free",
                 "unhealthy_components", "statistics", "error_kind", "error_message")
 
@@ -287,6 +301,7 @@ def sweep_ids(instance_ids: Sequence[int], *, timeout: float | None = None,
         instances,
         concurrency=concurrency or settings.FLEET_SWEEP_CONCURRENCY,
         timeout=timeout or float(settings.FLEET_SWEEP_TIMEOUT)))
+    del instances  # record_probes reloads each batch's rows: do not hold the whole chunk's twice
     t1 = time.monotonic()
     result = record_probes(probes)
     result.poll_seconds, result.record_seconds = t1 - t0, time.monotonic() - t1

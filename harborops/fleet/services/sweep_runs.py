@@ -28,10 +28,14 @@ from django.utils.timezone import now
 from harborops.fleet.models import Instance, SweepChunk, SweepRun
 from harborops.fleet.services import sweep
 
-__all__ = ("Freshness", "chunked", "claim_chunk", "finish_chunk", "freshness", "run_chunk", "schedule_interval",
-           "start_run", "swept_so_far", "wait_for", "worker_name")
+__all__ = ("Freshness", "chunked", "claim_chunk", "close_abandoned", "finish_chunk", "freshness", "run_chunk",
+           "schedule_interval", "start_run", "swept_so_far", "wait_for", "worker_name")
 
 STALE_INTERVALS = 3  # a last complete sweep older than this many schedule intervals is flagged
+# A pending chunk this old will never run: its task message expired (fleet.tasks.CHUNK_EXPIRES, 50 s).
+PENDING_GIVE_UP = dt.timedelta(minutes=2)
+# A running chunk this old lost its worker (a chunk polls each instance once, with a timeout).
+RUNNING_GIVE_UP = dt.timedelta(minutes=15)
 
 
 def chunked(ids: list[int], size: int) -> list[list[int]]:
@@ -97,6 +101,34 @@ def finish_chunk(chunk: SweepChunk, result: sweep.SweepResult) -> None:
             SweepRun.objects.filter(pk=run.pk).update(finished_at=finished, duration=finished - run.started_at)
 
 
+def close_abandoned(at: dt.datetime | None = None) -> int:
+    """End the runs that can no longer finish on their own: chunks whose task expired before a worker
+    took it (pending too long) or whose worker died (running too long) become *expired*, and a run
+    whose every chunk is done or expired ends *incomplete*. Manual runs are left to their job while
+    it is active (it polls the chunks nobody took). Returns how many runs were ended."""
+    from harborops.core.models import JobRun
+
+    at = at or now()
+    open_runs = (SweepRun.objects.filter(finished_at=None, started_at__lt=at - PENDING_GIVE_UP)
+                 .exclude(job__status__in=(JobRun.Status.PENDING, JobRun.Status.RUNNING)))
+    ended = 0
+    for run_id in open_runs.values_list("pk", flat=True):
+        with transaction.atomic():
+            if not SweepRun.objects.select_for_update().filter(pk=run_id, finished_at=None).exists():
+                continue  # a chunk finished it meanwhile
+            chunks = SweepChunk.objects.filter(run_id=run_id)
+            expired = (chunks.filter(state=SweepChunk.State.PENDING).update(state=SweepChunk.State.EXPIRED)
+                       + chunks.filter(state=SweepChunk.State.RUNNING, started_at__lt=at - RUNNING_GIVE_UP)
+                       .update(state=SweepChunk.State.EXPIRED, finished_at=at))
+            if expired:
+                SweepRun.objects.filter(pk=run_id).update(chunks_expired=F("chunks_expired") + expired)
+            run = SweepRun.objects.get(pk=run_id)
+            if run.chunks_done + run.chunks_expired >= run.chunks_total:
+                SweepRun.objects.filter(pk=run_id).update(finished_at=at, duration=at - run.started_at)
+                ended += 1
+    return ended
+
+
 def swept_so_far(run_id: int) -> int:
     return int(SweepChunk.objects.filter(run_id=run_id, state=SweepChunk.State.DONE)
                .aggregate(n=Sum("swept"))["n"] or 0)
@@ -125,6 +157,7 @@ class Freshness:
     age: dt.timedelta | None
     interval: dt.timedelta | None
     stale: bool
+    incomplete: SweepRun | None = None  # the newest run that ended with expired chunks, if after ``last``
 
     @property
     def stale_after(self) -> dt.timedelta | None:
@@ -157,8 +190,10 @@ def schedule_interval(at: dt.datetime) -> dt.timedelta | None:
 
 def freshness(at: dt.datetime | None = None) -> Freshness:
     at = at or now()
-    last = SweepRun.objects.exclude(finished_at=None).order_by("-finished_at").first()
+    last = SweepRun.objects.exclude(finished_at=None).filter(chunks_expired=0).order_by("-finished_at").first()
     current = SweepRun.objects.filter(finished_at=None).order_by("-started_at").first()
+    newest_ended = SweepRun.objects.exclude(finished_at=None).order_by("-finished_at").first()
+    incomplete = newest_ended if newest_ended is not None and newest_ended.chunks_expired else None
     interval = schedule_interval(at)
     age = at - last.finished_at if last is not None and last.finished_at is not None else None
     limit = interval * STALE_INTERVALS if interval else None
@@ -168,4 +203,4 @@ def freshness(at: dt.datetime | None = None) -> Freshness:
         stale = age > limit
     else:  # never finished one: stale once the first has been running for that long
         stale = current is not None and at - current.started_at > limit
-    return Freshness(last=last, current=current, age=age, interval=interval, stale=stale)
+    return Freshness(last=last, current=current, age=age, interval=interval, stale=stale, incomplete=incomplete)
