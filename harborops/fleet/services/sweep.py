@@ -186,15 +186,19 @@ async def sweep_instances(instances: Sequence[Instance], *, concurrency: int = 1
     without it the instances share one aiohttp session (one connection pool, keyed by host, port
     and each instance's TLS context), closed when the chunk is done.
     """
-    gate = asyncio.Semaphore(max(1, concurrency))
     session = aio.new_session(limit=max(1, concurrency)) if transport is None else None
+    probes: list[Probe | None] = [None] * len(instances)
+    todo = iter(enumerate(instances))
 
-    async def one(instance: Instance) -> Probe:
-        async with gate:
-            return await probe_instance(instance, timeout=timeout, transport=transport, session=session)
+    # ``concurrency`` workers pulling from one iterator, not a task per instance behind a semaphore:
+    # 5,000 pending coroutines cost memory and garbage-collector passes for nothing.
+    async def worker() -> None:
+        for k, instance in todo:
+            probes[k] = await probe_instance(instance, timeout=timeout, transport=transport, session=session)
 
     try:
-        return list(await asyncio.gather(*(one(i) for i in instances)))
+        await asyncio.gather(*(worker() for _ in range(min(max(1, concurrency), len(instances)))))
+        return [p for p in probes if p is not None]
     finally:
         if session is not None:
             await session.close()
