@@ -57,7 +57,8 @@ def start_sim(events: int, version: str) -> tuple[subprocess.Popen[bytes], str]:
          "--version", version, "--seed-audit", str(events)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/h/1"
-    for _ in range(300):
+    deadline = time.monotonic() + 180  # Django start-up plus seeding, on a machine that may be busy
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             with urllib.request.urlopen(f"{url}/api/v2.0/ping", timeout=1) as r:  # noqa: S310 - loopback only
                 if r.status == 200:
@@ -65,7 +66,7 @@ def start_sim(events: int, version: str) -> tuple[subprocess.Popen[bytes], str]:
         except OSError:
             time.sleep(0.1)
     proc.terminate()
-    raise SystemExit("the simulator did not start")
+    raise SystemExit(f"the simulator did not start (exit code {proc.poll()})")
 
 
 def create_database(server_url: str, name: str) -> str:

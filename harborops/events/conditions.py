@@ -38,7 +38,7 @@ def stalled(at: dt.datetime) -> Iterator[Occurrence]:
     limit = dt.timedelta(minutes=settings.EVENTS_STALL_MINUTES)
     states = {s.instance_id: s for s in IngestState.objects.filter(instance__enabled=True)}
     link = reverse("events:instance_list")
-    for inst in Instance.objects.filter(enabled=True).order_by("name"):
+    for inst in Instance.objects.filter(enabled=True).order_by("name").only("pk", "name"):
         state = states.get(inst.pk)
         if state is None or state.last_run_at is None:
             continue  # never attempted yet (a new instance): the first scheduled run decides

@@ -225,8 +225,8 @@ STAGING_DDL = """CREATE TEMP TABLE IF NOT EXISTS events_staging (
     resource varchar(1024), project varchar(255), description text, result boolean, raw jsonb,
     ingested_at timestamptz) ON COMMIT DELETE ROWS"""
 COLS_SQL = ", ".join(COPY_COLUMNS)
-_INSTANCE, _SOURCE, _EPOCH, _HARBOR_ID, _OP_TIME = (COPY_COLUMNS.index(c) for c in
-                                                    ("instance_id", "source", "epoch", "harbor_id", "op_time"))
+_INSTANCE, _SOURCE, _EPOCH, _HARBOR_ID, _OP_TIME, _OPERATION = (
+    COPY_COLUMNS.index(c) for c in ("instance_id", "source", "epoch", "harbor_id", "op_time", "operation"))
 
 
 def _copy_rows(cur: Any, table: str, values: Sequence[tuple[Any, ...]]) -> None:
@@ -239,7 +239,7 @@ def _copy_rows(cur: Any, table: str, values: Sequence[tuple[Any, ...]]) -> None:
             copy.write_row((*v[:raw_index], Jsonb(v[raw_index]), *v[raw_index + 1:]))
 
 
-def _insert_copy(values: Sequence[tuple[Any, ...]]) -> int:
+def _insert_copy(values: Sequence[tuple[Any, ...]]) -> Sequence[tuple[Any, ...]]:
     """PostgreSQL: ``COPY`` straight into the table; if any row is already stored, the same batch
     again through a staging table and ``INSERT ... ON CONFLICT DO NOTHING``.
 
@@ -257,41 +257,48 @@ def _insert_copy(values: Sequence[tuple[Any, ...]]) -> int:
         try:
             with transaction.atomic():  # a savepoint: a unique violation undoes only the COPY
                 _copy_rows(cur, "events_harborevent", values)
-            return len(values)
+            return values
         except pg_errors.UniqueViolation:
             logger.info("events: batch overlaps stored events; inserting it with ON CONFLICT DO NOTHING")
         cur.execute(STAGING_DDL)
         _copy_rows(cur, "events_staging", values)
         cur.execute(f"INSERT INTO events_harborevent ({COLS_SQL}) SELECT {COLS_SQL} FROM events_staging "  # noqa: S608
-                    "ORDER BY harbor_id ON CONFLICT (instance_id, source, epoch, harbor_id) DO NOTHING")
-        inserted = int(cur.rowcount)
+                    "ORDER BY harbor_id ON CONFLICT (instance_id, source, epoch, harbor_id) DO NOTHING "
+                    "RETURNING instance_id, source, epoch, harbor_id")
+        new = set(cur.fetchall())
         # ON COMMIT empties it too; inside an outer transaction (tests) there is no commit between batches.
         cur.execute("DELETE FROM events_staging")
-        return inserted
+        return [v for v in values if _key(v) in new]
 
 
-def _already_stored(values: Sequence[tuple[Any, ...]]) -> int:
-    """How many of these (one instance's) events are stored already: one keyed query per source/epoch."""
-    keys: dict[tuple[Any, Any, Any], list[int]] = {}
+def _key(v: tuple[Any, ...]) -> tuple[Any, Any, Any, Any]:
+    return v[_INSTANCE], v[_SOURCE], v[_EPOCH], v[_HARBOR_ID]
+
+
+def _not_stored(values: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Those of these events not stored yet: one keyed query per instance/source/epoch."""
+    ids: dict[tuple[Any, Any, Any], list[int]] = {}
     for v in values:
-        keys.setdefault((v[_INSTANCE], v[_SOURCE], v[_EPOCH]), []).append(v[_HARBOR_ID])
-    return sum(HarborEvent.objects.filter(instance_id=i, source=s, epoch=e, harbor_id__in=ids).count()
-               for (i, s, e), ids in keys.items())
+        ids.setdefault((v[_INSTANCE], v[_SOURCE], v[_EPOCH]), []).append(v[_HARBOR_ID])
+    have = {(i, s, e, h) for (i, s, e), hs in ids.items() for h in HarborEvent.objects.filter(
+        instance_id=i, source=s, epoch=e, harbor_id__in=hs).values_list("harbor_id", flat=True)}
+    return [v for v in values if _key(v) not in have]
 
 
 def insert_events(values: Sequence[tuple[Any, ...]]) -> None:
     """Insert one instance's events, skipping any already stored (unique instance + source + epoch +
-    harbor id), and add what was really inserted to the instance's figures, in the caller's transaction."""
+    harbor id), and add what was really inserted to the instance's figures and activity rollup, in
+    the caller's transaction."""
     if not values:
         return
     if connection.vendor == "postgresql":
         inserted = _insert_copy(values)
     else:
         # INSERT OR IGNORE on SQLite: a redelivered batch after a kill stores nothing twice.
-        inserted = len(values) - _already_stored(values)
+        inserted = _not_stored(values)
         objs = [HarborEvent(**dict(zip(COPY_COLUMNS, v, strict=True))) for v in values]
         HarborEvent.objects.bulk_create(objs, ignore_conflicts=True, batch_size=500)
-    figures.add_batch(values[0][_INSTANCE], inserted, [v[_OP_TIME] for v in values])
+    figures.add_batch(values[0][_INSTANCE], [(v[_OP_TIME], v[_OPERATION]) for v in inserted])
 
 
 def store_batch(instance: Instance, cursor: EventCursor, rows: Sequence[t.AuditLog]) -> None:

@@ -12,17 +12,17 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.db.models import CharField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils.dateparse import parse_datetime
-from django.utils.timezone import now
+from django.utils.timezone import localdate, make_aware
 
 from harborops.audit.models import ActionLogEntry
-from harborops.events.models import HarborEvent
+from harborops.events.models import EventDay, HarborEvent
 from harborops.fleet.models import Instance
 
 HARBOR, HARBOROPS = "h", "a"  # source markers; "h" > "a", so at equal times Harbor rows come first
@@ -199,16 +199,45 @@ def iter_rows(f: EventFilter, *, chunk_size: int = 2000) -> Iterator[dict[str, A
 
 # --- activity ---------------------------------------------------------------------------------------
 def activity(f: EventFilter, *, days: int = 30) -> list[tuple[Any, str, int]]:
-    """(day, operation, count) over the filter; the window is the filter's, or the last ``days``."""
-    since = f.since or (now() - timedelta(days=days))
+    """(day, operation, count) over the filter; the window is the filter's, or the last ``days``
+    whole days (today included). Harbor events come from the per-day rollup (EventDay, kept by the
+    ingest) when the filter selects only instances and/or an operation; any other filter counts the
+    matching rows."""
+    since = f.since or start_of_day(localdate() - timedelta(days=days - 1))
     windowed = EventFilter(**{**f.__dict__, "since": since})
     out: list[tuple[Any, str, int]] = []
     if f.source in ("all", "harbor"):
-        qs = (harbor_queryset(windowed).annotate(day=TruncDate("op_time")).values("day", "operation")
-              .annotate(n=Count("id")).order_by("day", "operation"))
-        out.extend((r["day"], r["operation"] or "other", r["n"]) for r in qs)
+        if rollup_answers(f):
+            out.extend(_rollup_activity(f, localdate(since)))
+        else:
+            qs = (harbor_queryset(windowed).annotate(day=TruncDate("op_time")).values("day", "operation")
+                  .annotate(n=Count("id")).order_by("day", "operation"))
+            out.extend((r["day"], r["operation"] or "other", r["n"]) for r in qs)
     if f.source in ("all", "harborops"):
         aq = (action_queryset(windowed).annotate(day=TruncDate("time")).values("day")
               .annotate(n=Count("id")).order_by("day"))
         out.extend((r["day"], "harborops", r["n"]) for r in aq)
     return out
+
+
+ROW_FILTERS = ("user", "resource_type", "resource_prefix", "resource_contains", "project", "since", "until")
+
+
+def rollup_answers(f: EventFilter) -> bool:
+    """The rollup holds whole days per instance and operation: it answers a filter of only those."""
+    return not any(getattr(f, name) for name in ROW_FILTERS)
+
+
+def start_of_day(day: date) -> datetime:
+    return make_aware(datetime.combine(day, time.min))
+
+
+def _rollup_activity(f: EventFilter, first_day: date) -> list[tuple[Any, str, int]]:
+    qs = EventDay.objects.filter(day__gte=first_day)
+    ids = f.instance_ids()
+    if ids is not None:
+        qs = qs.filter(instance_id__in=ids)
+    if f.operation:
+        qs = qs.filter(operation=f.operation)
+    rows = qs.values("day", "operation").annotate(n=Sum("count")).filter(n__gt=0).order_by("day", "operation")
+    return [(r["day"], r["operation"] or "other", r["n"]) for r in rows]

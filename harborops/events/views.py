@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.timezone import now
@@ -23,6 +25,7 @@ from harborops.events.query import EventFilter, activity, search
 from harborops.fleet.models import Instance
 
 PAGE_SIZE = 50
+INSTANCES_PAGE = 50
 
 
 def _filter(request: AuthenticatedHttpRequest, **fixed: str) -> tuple[EventFilterForm, EventFilter, Any]:
@@ -103,9 +106,16 @@ def resource_timeline(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @role_required(VIEWER)
 def instance_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Stored rows per instance, cursors, last outcome, syslog forwarding, recent anomalies."""
+    """Stored rows per instance, cursors, last outcome, syslog forwarding, recent anomalies; a page of
+    INSTANCES_PAGE instances by name (``?q=`` narrows by name)."""
+    q = request.GET.get("q", "").strip()
+    instances = Instance.objects.order_by("name").defer("password")
+    if q:
+        instances = instances.filter(name__icontains=q)
+    page = Paginator(instances, INSTANCES_PAGE).get_page(request.GET.get("page"))
     return render(request, "events/instance_list.html", {
-        "figures": services.instance_figures(), "attention": list(events_conditions(now())),
+        "figures": services.instance_figures(page.object_list), "page": page, "q": q,
+        "query": urlencode({"q": q}) if q else "", "attention": list(events_conditions(now())),
         "anomalies": IngestAnomaly.objects.select_related("instance")[:20]})
 
 

@@ -55,8 +55,10 @@ def test_detail_activity_instances_and_anomalies(vera: User) -> None:
     assert detail["raw"]["id"] == ev.harbor_id and detail["instance_name"] == "harbor-a"
     activity = c.get("/api/events/activity/", {"source": "harbor"}).json()
     assert sum(p["count"] for p in activity) == 6
-    figures = c.get("/api/events/instances/").json()
-    assert figures[0]["name"] == "harbor-a" and figures[0]["stored"] == 6 and figures[0]["anomalies"] == 1
+    listed = c.get("/api/events/instances/").json()
+    figures = listed["results"]
+    assert listed["count"] == 1 and figures[0]["name"] == "harbor-a"
+    assert figures[0]["stored"] == 6 and figures[0]["anomalies"] == 1
     assert c.get("/api/events/anomalies/").json()[0]["kind"] == "gap"
 
 

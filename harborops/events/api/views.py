@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -96,12 +96,22 @@ class ActivityView(APIView):
         return Response(ActivitySerializer(points, many=True).data)
 
 
-class InstanceFiguresView(APIView):
-    """Stored events, cursors, last ingest and syslog forwarding per instance."""
+class InstanceFiguresView(generics.ListAPIView[Instance]):
+    """Stored events, cursors, last ingest and syslog forwarding per instance, by name, paginated
+    (``limit`` / ``offset``) like every other list."""
 
-    @extend_schema(responses=InstanceFiguresSerializer(many=True), operation_id="events_instances")
-    def get(self, request: Request) -> Response:
-        return Response(InstanceFiguresSerializer(services.instance_figures(), many=True).data)
+    queryset = Instance.objects.order_by("name").defer("password")
+    serializer_class = InstanceFiguresSerializer
+
+    @extend_schema(operation_id="events_instances")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        instances = list(self.get_queryset()) if page is None else page
+        data = self.get_serializer(services.instance_figures(instances), many=True).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
 
 
 class AnomalyListView(APIView):
