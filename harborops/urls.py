@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
+from harborops.core.api.schema import CachedSchemaView
 from harborops.core.forms import ThrottledAuthenticationForm
 from harborops.core.views.ops import healthz, metrics_view
 
@@ -19,7 +20,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("harborops.certificates.api.urls")),
     path("replication/", include("harborops.replication.api.urls")),
     path("", include("harborops.alerts.api.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", CachedSchemaView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
 ]

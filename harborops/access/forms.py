@@ -12,8 +12,8 @@ class TargetsMixin(forms.Form):
     targets = forms.ChoiceField(choices=TeamMapping.Targets.choices, initial=TeamMapping.Targets.ALL,
                                 widget=forms.RadioSelect)
     target_label = forms.CharField(required=False, help_text="key=value, e.g. env=prod")
-    instances = forms.ModelMultipleChoiceField(queryset=Instance.objects.order_by("name"), required=False,
-                                               widget=forms.CheckboxSelectMultiple)
+    instances = forms.ModelMultipleChoiceField(queryset=Instance.objects.order_by("name").defer("password"),
+                                               required=False, widget=forms.CheckboxSelectMultiple)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

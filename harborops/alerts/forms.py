@@ -36,7 +36,7 @@ class AckForm(forms.Form):
 
 class SilenceForm(forms.Form):
     condition = forms.CharField(required=False, max_length=100, help_text="a condition key or glob (fleet.*)")
-    instance = forms.ModelChoiceField(Instance.objects.order_by("name"), required=False)
+    instance = forms.ModelChoiceField(Instance.objects.order_by("name").defer("password"), required=False)
     labels_text = forms.CharField(label="Labels", required=False, help_text="key=value pairs, comma-separated")
     starts_at = forms.DateTimeField(required=False, widget=DATETIME, help_text="blank = now")
     ends_at = forms.DateTimeField(required=False, widget=DATETIME, help_text="or give a duration")

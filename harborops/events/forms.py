@@ -11,8 +11,8 @@ from harborops.fleet.models import Instance
 
 
 class EventFilterForm(forms.Form):
-    instance = forms.ModelMultipleChoiceField(queryset=Instance.objects.order_by("name"), required=False,
-                                              to_field_name="pk")
+    instance = forms.ModelMultipleChoiceField(queryset=Instance.objects.order_by("name").defer("password"),
+                                              required=False, to_field_name="pk")
     label = forms.CharField(required=False, max_length=200, help_text="key=value")
     user = forms.CharField(required=False, max_length=255)
     operation = forms.CharField(required=False, max_length=64)

@@ -88,7 +88,7 @@ class ConnectionTestForm(forms.Form):
 
 class HAGroupForm(forms.ModelForm):
     members = forms.ModelMultipleChoiceField(
-        queryset=Instance.objects.order_by("name"), widget=forms.CheckboxSelectMultiple,
+        queryset=Instance.objects.order_by("name").defer("password"), widget=forms.CheckboxSelectMultiple,
         help_text="Two or more instances that serve the hostname; an instance belongs to one group at most.")
 
     class Meta:

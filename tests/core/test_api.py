@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
@@ -78,3 +80,27 @@ def test_the_schema_and_docs_are_served_without_any_cdn(vera: User):
         html = client.get(url).content.decode()
         assert "cdn" not in html.lower() and "http://" not in html.replace("http://testserver", "")
         assert "/static/drf_spectacular_sidecar/" in html
+
+
+def test_the_schema_is_generated_once_per_process(vera: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    from harborops.core.api.schema import CachedSchemaView
+
+    monkeypatch.setattr(CachedSchemaView, "_cache", {})
+    calls: list[int] = []
+    real = SchemaGenerator.get_schema
+
+    def counting(self: SchemaGenerator, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SchemaGenerator, "get_schema", counting)
+    client = APIClient()
+    client.force_login(vera)
+    first = client.get("/api/schema/?format=json")
+    second = client.get("/api/schema/?format=json")
+    yaml = client.get("/api/schema/")
+    assert first.status_code == second.status_code == yaml.status_code == 200
+    assert first.json() == second.json() and b"openapi:" in yaml.content
+    assert len(calls) == 1
