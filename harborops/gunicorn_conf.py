@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
@@ -15,6 +16,17 @@ accesslog = "-"
 # user, so two harborops on one machine (or two test runs) would fight over it; we never use gunicornc.
 control_socket_disable = True
 forwarded_allow_ips = os.environ.get("HARBOROPS_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Load Django and every app once, in the master, and fork the workers from it: they share those pages
+# copy-on-write instead of each importing its own copy (issue 15: the run command turns this on).
+preload_app = os.environ.get("HARBOROPS_WEB_PRELOAD", "0").lower() in ("1", "true", "yes")
+
+
+def pre_fork(server: Any, worker: Any) -> None:
+    # With preload: move what the import left into the collector's permanent generation, so no collection
+    # in a worker ever writes to (and so copies) the pages it shares with the master.
+    if preload_app:
+        gc.collect()
+        gc.freeze()
 
 
 def child_exit(server: Any, worker: Any) -> None:

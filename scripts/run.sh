@@ -29,16 +29,21 @@ stop() {
 }
 trap 'stop 0' INT TERM
 trap 'stop 1' EXIT
+# Small on one machine (issue 15, docs/benchmarks.md "Memory of the embedded run"): gunicorn loads the app once
+# and forks its workers from it (HARBOROPS_WEB_PRELOAD); beat runs inside the periodic worker (-B: a fork of it
+# that shares its imports, instead of a fourth copy of Django and every app); each periodic task runs in a
+# fresh fork of that worker (--max-tasks-per-child 1), so what a sweep allocated never stays behind.
+export HARBOROPS_WEB_PRELOAD=${HARBOROPS_WEB_PRELOAD:-1}
 .venv/bin/gunicorn harborops.wsgi -c harborops/gunicorn_conf.py --bind "$host:$port" & pids+=($!)
 # One worker per queue: long jobs (installs, GC, applies, backfills) never hold up the sweep or the reaper.
-.venv/bin/celery -A harborops worker -Q periodic -n "periodic@%h" \
+.venv/bin/celery -A harborops worker -Q periodic -n "periodic@%h" -B --max-tasks-per-child 1 \
   --concurrency "${HARBOROPS_PERIODIC_CONCURRENCY:-2}" -l "${HARBOROPS_LOG_LEVEL:-INFO}" & pids+=($!)
 .venv/bin/celery -A harborops worker -Q jobs -n "jobs@%h" \
   --concurrency "${HARBOROPS_JOBS_CONCURRENCY:-2}" -l "${HARBOROPS_LOG_LEVEL:-INFO}" & pids+=($!)
-.venv/bin/celery -A harborops beat -l "${HARBOROPS_LOG_LEVEL:-INFO}" & pids+=($!)
 if [ "${HARBOROPS_DEMO:-0}" = "1" ]; then
   # A dozen simulated Harbors, registered in this dashboard (manage.py demo; `make demo` runs it alone).
-  $py manage.py demo & pids+=($!)
+  # HARBOROPS_DEMO_PORT: where they listen (0 = any free port, so two runs on one machine do not collide).
+  $py manage.py demo --port "${HARBOROPS_DEMO_PORT:-8790}" & pids+=($!)
 fi
 sleep 1
 echo
