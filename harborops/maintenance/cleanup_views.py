@@ -62,14 +62,22 @@ def report(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    scans_query = request.GET.copy()
+    scans_query.pop("scans_page", None)
     untagged = UntaggedArtifact.objects.filter(instance__enabled=True)
+    # "Last collection" is paged like the report (one row per enabled instance: 1,000 rows were most
+    # of the page's time), and it and the filter menu read only the columns they show (a whole
+    # Instance row decrypts its password and parses its JSON).
+    scans = (CleanupScan.objects.filter(instance__enabled=True).order_by("instance__name", "pk")
+             .values("instance__name", "error", "scanned_at", "repositories", "artifacts"))
     return render(request, "maintenance/cleanup_report.html", {
         "section": section, "page": page, "query": query.urlencode(), "instance": instance, "project": project,
-        "share": share, "days": days, "instances": Instance.objects.filter(enabled=True).order_by("name"),
+        "share": share, "days": days, "instance_pk": instance.pk if instance is not None else None,
+        "instances": Instance.objects.filter(enabled=True).order_by("name").values_list("pk", "name"),
         "projects": cleanup.untagged_projects(instance)[:PAGE_SIZE] if section == "untagged" else [],
         "untagged_total": untagged.count(), "untagged_bytes": untagged.aggregate(s=Sum("size"))["s"] or 0,
-        "scans": CleanupScan.objects.select_related("instance").filter(instance__enabled=True)
-        .order_by("instance__name"),
+        "scans": Paginator(scans, PAGE_SIZE).get_page(request.GET.get("scans_page")),
+        "scans_query": scans_query.urlencode(),
         "plans": CleanupPlan.objects.order_by("-pk")[:10],
     })
 

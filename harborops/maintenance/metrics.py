@@ -30,11 +30,13 @@ class GCCollector(Collector):
         from harborops.maintenance.models import GCStep
 
         seen: set[int] = set()
-        for step in (GCStep.objects.filter(status=GCStep.Status.SUCCEEDED).exclude(freed_bytes=None)
-                     .exclude(instance=None).order_by("-finished_at").select_related("instance")):
-            if step.instance is not None and step.instance.pk not in seen:
-                seen.add(step.instance.pk)
-                freed.add_metric([step.instance.name], float(step.freed_bytes or 0))
+        # three columns, not whole steps with their logs and instances (one row per step kept)
+        for pk, name, freed_bytes in (GCStep.objects.filter(status=GCStep.Status.SUCCEEDED).exclude(freed_bytes=None)
+                                      .exclude(instance=None).order_by("-finished_at")
+                                      .values_list("instance_id", "instance__name", "freed_bytes")):
+            if pk not in seen:
+                seen.add(pk)
+                freed.add_metric([name], float(freed_bytes or 0))
         yield success
         yield problems
         yield freed

@@ -195,7 +195,10 @@ class GCStep(models.Model):
 
     class Meta:
         ordering = ("job", "position", "pk")
-        indexes = (models.Index(fields=("instance", "status")),)
+        indexes = (models.Index(fields=("instance", "status")),
+                   # the watchdog's per-instance "last succeeded" and "newest finished" (one index probe each)
+                   models.Index(fields=("instance", "status", "finished_at"), name="gcstep_instance_status_end"),
+                   models.Index(fields=("instance", "id"), name="gcstep_instance_newest"))
 
     def __str__(self) -> str:
         return f"GC of {self.instance_name} in job {self.job_id}"

@@ -28,7 +28,7 @@ class GCPolicyViewSet(viewsets.ModelViewSet[GCPolicy]):
     """GC policies. Viewers read; admins create, change and delete; operators run them and set
     Harbor's schedules from them (both jobs)."""
 
-    queryset = GCPolicy.objects.prefetch_related("instances").select_related("periodic_task")
+    queryset = GCPolicy.objects.prefetch_related("instances", "offline_targets").select_related("periodic_task")
     serializer_class = GCPolicySerializer
     write_role = ADMIN
     filterset_fields = ("enabled", "targets")
