@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils.timezone import now
 
 from harborops.certificates.models import BAND_LABELS, BANDS, ChainEntry, Endpoint
+from harborops.core.widgets import LongSelect
 from harborops.fleet.models import Instance
 
 
@@ -15,8 +16,10 @@ class ExpiryFilterSet(django_filters.FilterSet):
     """The expiry page and /api/certificates/expiry/: every certificate an endpoint presents."""
 
     label = django_filters.CharFilter(field_name="endpoint__label", lookup_expr="icontains", label="Label")
-    instance = django_filters.ModelChoiceFilter(field_name="endpoint__instance", queryset=Instance.objects.all(),
-                                                label="Instance")
+    # every instance in the select: only what an option shows (a full row decrypts the password), written by
+    # LongSelect (the stock widget's two templates per option cost 40 ms at 1,000 instances)
+    instance = django_filters.ModelChoiceFilter(field_name="endpoint__instance", label="Instance", widget=LongSelect,
+                                                queryset=Instance.objects.only("pk", "name"))
     issuer = django_filters.CharFilter(field_name="certificate__issuer", lookup_expr="icontains", label="Issuer")
     band = django_filters.ChoiceFilter(choices=list(BAND_LABELS.items()), method="by_band", label="Expiry")
     leaf_only = django_filters.BooleanFilter(method="by_leaf", label="Server certificates only",

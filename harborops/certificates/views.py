@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,23 +24,38 @@ from harborops.core.http import AuthenticatedHttpRequest
 from harborops.core.models import JobRun
 from harborops.core.permissions import role_required
 from harborops.core.roles import ADMIN, OPERATOR, VIEWER
+from harborops.core.sorting import sort_queryset
+
+# An endpoint's instance in a list: never its password (decrypted for each row loaded) nor large columns.
+INSTANCE_DEFERRED = ("instance__password", "instance__ca_bundle", "instance__notes", "instance__statistics")
+ATTENTION_SHOWN = 50  # most severe first; all of them: /api/certificates/attention/ and the alerts
+EXPIRY_PAGE = 50  # certificate rows per page; the bands, the timeline and the attention list count every match
+EXPIRY_SORTS = {"expires": ("certificate__not_after", "endpoint__label", "position"),
+                "certificate": ("certificate__common_name", "certificate__not_after"),
+                "issuer": ("certificate__issuer", "certificate__not_after"),
+                "endpoint": ("endpoint__label", "endpoint__host", "endpoint__port", "position")}
 
 
 @role_required(VIEWER)
 def expiry_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Every certificate an endpoint presents, soonest expiry first, with bands, filters and a timeline."""
-    base = ChainEntry.objects.select_related("certificate", "endpoint", "endpoint__instance").filter(
-        endpoint__enabled=True)
+    """Every certificate an endpoint presents, soonest expiry first (or sorted), page by page, with bands,
+    filters and a timeline over every certificate the filters keep."""
+    base = ChainEntry.objects.select_related("certificate", "endpoint").filter(endpoint__enabled=True)
     filterset = ExpiryFilterSet(request.GET or None, queryset=base)
-    entries = list((filterset.qs if filterset.is_bound and filterset.is_valid() else base)
-                   .order_by("certificate__not_after", "endpoint__label", "position"))
+    filtered = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    matches = list(filtered.values_list("certificate__not_after", "endpoint_id"))  # two columns of each match
     at = now()
     bands = {name: 0 for name in BAND_LABELS}
-    for entry in entries:
-        bands[band_of(entry.certificate.not_after, at)] += 1
-    context = {"entries": entries, "filter": filterset,
+    for not_after, _endpoint in matches:
+        bands[band_of(not_after, at)] += 1
+    rows, sorting = sort_queryset(request.GET, filtered, EXPIRY_SORTS, "expires")
+    page = Paginator(rows, EXPIRY_PAGE).get_page(request.GET.get("page"))
+    without_page = request.GET.copy()
+    without_page.pop("page", None)
+    context = {"entries": page.object_list, "page": page, "sorting": sorting, "filter": filterset,
+               "query_without_page": without_page.urlencode(),
                "bands": [(name, BAND_LABELS[name], n) for name, n in bands.items()],
-               "chart": charts.expiry_timeline([e.certificate.not_after for e in entries], at),
+               "chart": charts.expiry_timeline([not_after for not_after, _endpoint in matches], at),
                "endpoint_count": Endpoint.objects.filter(enabled=True).count(),
                "last_scan": Endpoint.objects.exclude(last_scan_at=None).order_by("-last_scan_at")
                .values_list("last_scan_at", flat=True).first()}
@@ -48,15 +64,15 @@ def expiry_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     found = attention(at)
     if filterset.is_bound and filterset.is_valid():
         # Filtered: only what concerns the endpoints the filter kept.
-        shown = {f"endpoint:{e.endpoint_id}" for e in entries}
+        shown = {f"endpoint:{endpoint}" for _not_after, endpoint in matches}
         found = [o for o in found if ":".join(o.subject.split(":")[:2]) in shown]
-    context["attention"] = found
+    context["attention"], context["attention_total"] = found[:ATTENTION_SHOWN], len(found)
     return render(request, "certificates/expiry_list.html", context)
 
 
 @role_required(VIEWER)
 def endpoint_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    endpoints = (Endpoint.objects.select_related("leaf", "instance")
+    endpoints = (Endpoint.objects.select_related("leaf", "instance").defer(*INSTANCE_DEFERRED)
                  .annotate(chain_length=Count("chain_entries")).order_by("label", "host", "port"))
     return render(request, "certificates/endpoint_list.html", {"endpoints": endpoints})
 

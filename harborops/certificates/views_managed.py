@@ -21,7 +21,7 @@ from harborops.fleet.models import Instance
 
 @role_required(VIEWER)
 def managed_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    targets = managed.managed_targets()
+    targets = managed.managed_targets(listing=True)
     files: dict[int, list[DiskFile]] = {}
     for row in DiskFile.objects.filter(target__in=targets).order_by("kind", "path"):
         files.setdefault(row.target_id, []).append(row)

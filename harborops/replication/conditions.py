@@ -5,13 +5,13 @@ check, loop risk and version skew."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from django.urls import reverse
 
 from harborops.core.conditions import Occurrence, Severity, conditions
-from harborops.fleet.models import HAGroup, Instance
-from harborops.replication import pairchecks, pairs
+from harborops.fleet.models import HAGroup
+from harborops.replication import hagroups, pairchecks, pairs
 from harborops.replication.models import HAPair, Policy
 
 TITLES = {
@@ -25,9 +25,14 @@ TITLES = {
 }
 
 
+# What an occurrence of a policy reads (a policy and its instance have many more columns, some encrypted).
+OCCURRENCE_FIELDS = ("pk", "name", "instance__name", "direction", "trigger_type", "cron", "health", "health_reason",
+                     "stuck_count", "missed_runs", "failure_rate_7d", "last_success_at")
+
+
 def _policy_occurrences(at: dt.datetime) -> Iterator[Occurrence]:
-    qs = Policy.objects.select_related("instance").filter(enabled=True).exclude(
-        health__in=(Policy.Health.HEALTHY, Policy.Health.NEVER_RUN, Policy.Health.DISABLED))
+    qs = (Policy.objects.select_related("instance").only(*OCCURRENCE_FIELDS).filter(enabled=True)
+          .exclude(health__in=(Policy.Health.HEALTHY, Policy.Health.NEVER_RUN, Policy.Health.DISABLED)))
     for p in qs.order_by("instance__name", "name"):
         subject, link = f"rpolicy:{p.pk}", reverse("replication:policy_detail", args=[p.pk])
         where = f"{p.instance.name}: {p.name}"
@@ -51,10 +56,14 @@ def _policy_occurrences(at: dt.datetime) -> Iterator[Occurrence]:
                              f"{where}: last success {since}", p.health_reason, link, p.instance_id, labels)
 
 
-def _group_occurrences() -> Iterator[Occurrence]:
-    for group in HAGroup.objects.order_by("name"):
+def _group_occurrences(groups: Sequence[HAGroup] | None = None,
+                       data: hagroups.GroupData | None = None) -> Iterator[Occurrence]:
+    """Every HA group's (default: all of them), read in bulk (hagroups.load: a fixed number of queries)."""
+    groups = list(groups if groups is not None else HAGroup.objects.order_by("name"))
+    data = data if data is not None else hagroups.load(groups, gc=False)
+    for group in groups:
         subject, link = f"hagroup:{group.pk}", reverse("replication:pair_detail", args=[group.pk])
-        members = list(Instance.objects.filter(ha_group=group, enabled=True).order_by("name"))
+        members = data.enabled_members(group)
         first = members[0].pk if members else None
         skew = pairchecks.version_skew(members)
         if skew.severity in ("warning", "critical"):
@@ -62,12 +71,12 @@ def _group_occurrences() -> Iterator[Occurrence]:
                              else "warning", f"{group.name}: {skew.title.lower()}", skew.detail, link, first)
         if group.mode != HAGroup.Mode.TWO_WAY_REPLICATION:
             continue
-        pair = HAPair.objects.filter(group=group).first()
+        pair = data.pairs.get(group.pk)
         if pair is not None and pair.status != HAPair.Status.TORN_DOWN and pair.consistent is False:
             yield Occurrence("replication.pair_inconsistent", subject, "warning",
                              f"{group.name}: {pair.missing_count} artifact(s) or tag(s) missing on a member",
                              f"checked {pair.checked_at:%Y-%m-%d %H:%M} UTC" if pair.checked_at else "", link, first)
-        risks = pairs.loop_risks(group)
+        risks = pairs.loop_risks(group, data)
         if risks:
             # one bounce that Harbor skips ("already exists") is how two-way replication works: info; a renaming
             # destination namespace can go round and round: critical
@@ -83,5 +92,7 @@ def replication_conditions(at: dt.datetime) -> Iterator[Occurrence]:
     yield from _group_occurrences()
 
 
-def for_group(group: HAGroup, at: dt.datetime) -> list[Occurrence]:
-    return [o for o in replication_conditions(at) if o.subject == f"hagroup:{group.pk}"]
+def for_group(group: HAGroup, at: dt.datetime, data: hagroups.GroupData | None = None) -> list[Occurrence]:
+    """The group's occurrences only (those of policies have their own subjects): the others are not read.
+    Group conditions do not depend on ``at``; it is kept for the same signature as the rest."""
+    return list(_group_occurrences([group], data))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import django_filters
 
+from harborops.core.widgets import LongSelect
 from harborops.fleet.models import Instance
 from harborops.replication.models import Policy
 
 
 class PolicyFilterSet(django_filters.FilterSet):
     health = django_filters.MultipleChoiceFilter(choices=Policy.Health.choices)
-    instance = django_filters.ModelChoiceFilter(queryset=Instance.objects.all())
+    # the select lists every instance: only what an option shows (a full row decrypts the password), written
+    # by LongSelect (the stock widget's two templates per option cost 40 ms at 1,000 instances)
+    instance = django_filters.ModelChoiceFilter(queryset=Instance.objects.only("pk", "name"), widget=LongSelect)
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
     direction = django_filters.ChoiceFilter(choices=[("push", "push"), ("pull", "pull")])
     trigger_type = django_filters.ChoiceFilter(

@@ -22,6 +22,7 @@ from ruamel.yaml import YAML
 from harborops.fleet.models import HAGroup, Instance
 from harborops.harbor import errors as harbor_errors
 from harborops.harbor.capabilities import FEATURES, parse_version
+from harborops.replication import hagroups
 from harborops.replication.services import client_for
 
 SECRET_KEYS = ("key", "secret", "password", "token", "credential")  # storage_service values never compared/shown
@@ -143,23 +144,14 @@ def storage_config_check(members: list[Instance]) -> PairCheck:
     return PairCheck("storage_config", "ok", "Same storage configuration", listing)
 
 
-def gc_check(members: list[Instance]) -> PairCheck:
+def gc_check(members: list[Instance], runs: dict[int, list[str]] | None = None) -> PairCheck:
     """With shared storage one member's GC collects for both: only one should run it. Counted: Harbor's
     own GC schedule on a member (as the maintenance check last read it) and harborops GC policies with a
-    cron that collect on it (maintenance runs one member of a shared-storage group: `shared_storage_split`)."""
-    from harborops.maintenance.models import GCPolicy, InstanceGC
-    from harborops.maintenance.services.policies import shared_storage_split, target_instances
-
-    runs: dict[str, list[str]] = {i.name: [] for i in members}
-    for state in InstanceGC.objects.filter(instance__in=members).select_related("instance"):
-        if state.schedule_type and state.schedule_type.lower() != "none":
-            runs[state.instance.name].append(f"Harbor schedule {state.schedule_type} {state.schedule_cron}".strip())
-    names = set(runs)
-    for policy in GCPolicy.objects.filter(enabled=True).exclude(cron=""):
-        for inst in shared_storage_split(target_instances(policy))[0]:
-            if inst.name in names:
-                runs[inst.name].append(f"harborops GC policy {policy.name}")
-    running = {n: r for n, r in runs.items() if r}
+    cron that collect on it (maintenance runs one member of a shared-storage group: `shared_storage_split`).
+    ``runs``: what hagroups.gc_runs found (read here when not given)."""
+    found = runs if runs is not None else hagroups.gc_runs(members)
+    runs_by_name = {i.name: found.get(i.pk, []) for i in members}
+    running = {n: r for n, r in runs_by_name.items() if r}
     listing = "; ".join(f"{n}: {', '.join(r)}" for n, r in sorted(running.items()))
     if len(running) > 1:
         return PairCheck("gc_single", "warning", "GC runs on more than one member", listing)
@@ -168,13 +160,15 @@ def gc_check(members: list[Instance]) -> PairCheck:
     return PairCheck("gc_single", "ok", "GC runs on one member", listing)
 
 
-def checks(group: HAGroup, *, live: bool = True) -> list[PairCheck]:
+def checks(group: HAGroup, *, live: bool = True, data: hagroups.GroupData | None = None) -> list[PairCheck]:
     """The checks of the group's mode. `live` reads Harbor (volumes) and SSH (harbor.yml); pages pass it
-    only when asked (the "Check storage now" button), conditions never."""
-    members = list(Instance.objects.filter(ha_group=group, enabled=True).order_by("name"))
+    only when asked (the "Check storage now" button), conditions never. ``data``: the groups read in bulk
+    (hagroups.load), read here for this group when not given."""
+    data = data if data is not None else hagroups.load([group])
+    members = data.enabled_members(group)
     out = [version_skew(members)]
     if group.mode == HAGroup.Mode.SHARED_STORAGE:
         if live:
             out += [volumes_check(members), storage_config_check(members)]
-        out.append(gc_check(members))
+        out.append(gc_check(members, data.gc_runs))
     return out

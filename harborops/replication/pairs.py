@@ -29,6 +29,7 @@ from harborops.core.models import JobRun
 from harborops.fleet.models import HAGroup, Instance
 from harborops.harbor import errors as harbor_errors
 from harborops.harbor.client import HarborClient
+from harborops.replication import hagroups
 from harborops.replication.models import HAPair, PairSide
 from harborops.replication.services import client_for, collect_many
 
@@ -84,8 +85,10 @@ def name_filter(projects: list[str]) -> str:
     return f"{projects[0]}/**" if len(projects) == 1 else "{" + ",".join(projects) + "}/**"
 
 
-def members(group: HAGroup) -> list[Instance]:
-    found = list(Instance.objects.filter(ha_group=group).order_by("name"))
+def members(group: HAGroup, found: list[Instance] | None = None) -> list[Instance]:
+    """The two members of a pair (by name), or PairError. ``found``: the group's members as already read
+    (a page: hagroups.load, without their passwords); read here (to connect to them) when not given."""
+    found = found if found is not None else list(Instance.objects.filter(ha_group=group).order_by("name"))
     if group.mode != HAGroup.Mode.TWO_WAY_REPLICATION:
         raise PairError(f"HA group {group.name} is in mode {group.get_mode_display()}, not two-way replication")
     if len(found) != 2 or not all(i.enabled for i in found):
@@ -332,16 +335,14 @@ def _first_components(filters: list[dict[str, Any]]) -> set[str] | None:
     return out
 
 
-def loop_risks(group: HAGroup) -> list[LoopRisk]:
+def loop_risks(group: HAGroup, data: hagroups.GroupData | None = None) -> list[LoopRisk]:
     """Event-based push policies both ways between the group's members whose name filters overlap: a
     replicated artifact triggers a push back. With the same names Harbor skips it ("already exists"),
-    one bounce per artifact; with a destination namespace the names change and it can go on."""
-    from harborops.replication.models import Policy
-
-    by_url = {i.url.rstrip("/"): i for i in Instance.objects.filter(ha_group=group)}
-    pushes = [p for p in Policy.objects.filter(instance__ha_group=group, direction="push", enabled=True,
-                                               trigger_type="event_based").select_related("instance")
-              if p.remote_url.rstrip("/") in by_url]
+    one bounce per artifact; with a destination namespace the names change and it can go on.
+    ``data``: the groups read in bulk (hagroups.load), read here for this group when not given."""
+    data = data if data is not None else hagroups.load([group], gc=False)
+    by_url = {i.url.rstrip("/"): i for i in data.all_members(group)}
+    pushes = [p for p in data.pushes.get(group.pk, []) if p.remote_url.rstrip("/") in by_url]
     risks = []
     for p in pushes:
         target = by_url[p.remote_url.rstrip("/")]

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Case, Count, Prefetch, Q, Value, When
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.timezone import now
@@ -18,28 +18,64 @@ from harborops.core.permissions import role_required
 from harborops.core.roles import ADMIN, OPERATOR, VIEWER
 from harborops.fleet.models import HAGroup
 from harborops.harbor import errors as harbor_errors
-from harborops.replication import conditions, consistency, pairchecks, pairs, rotate, schedules, services, topology
+from harborops.replication import (
+    conditions,
+    consistency,
+    hagroups,
+    pairchecks,
+    pairs,
+    rotate,
+    schedules,
+    services,
+    topology,
+)
 from harborops.replication.filtersets import PolicyFilterSet
 from harborops.replication.models import CollectState, Execution, FailedTask, HAPair, MissingArtifact, Policy
 
 EXECUTIONS_SHOWN = 50
 
 
+POLICIES_PAGE = 50  # rows per page of the policy list
+ATTENTION_SHOWN = 50  # conditions listed on the page, most severe first (all of them: /api/attention/)
+HEALTH_ORDER = ("stuck", "failing", "lagging", "never_run", "healthy", "disabled")  # worst first
+
+
 @role_required(VIEWER)
 def policy_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Every policy of every instance, worst first, with filters (health, instance, name, ...)."""
-    qs = Policy.objects.select_related("instance", "remote_registry")
+    """Every policy of every instance, worst first, with filters (health, instance, name, ...), page by page."""
+    qs = Policy.objects.select_related("instance", "remote_registry").defer(*hagroups.deferred("instance"))
     f = PolicyFilterSet(request.GET, queryset=qs)
-    order = {h: i for i, h in enumerate(("stuck", "failing", "lagging", "never_run", "healthy", "disabled"))}
-    policies = sorted(f.qs, key=lambda p: (order.get(p.health, 9), p.instance.name, p.name))
-    context = {"filter": f, "policies": policies, "counts": services.health_counts(),
-               "health_choices": Policy.Health.choices, "selected_health": request.GET.getlist("health"),
-               "states": CollectState.objects.select_related("instance").order_by("instance__name")}
+    rank = Case(*(When(health=h, then=Value(i)) for i, h in enumerate(HEALTH_ORDER)), default=Value(len(HEALTH_ORDER)))
+    ordered = f.qs.annotate(health_rank=rank).order_by("health_rank", "instance__name", "name", "pk")
+    page = Paginator(ordered, POLICIES_PAGE).get_page(request.GET.get("page"))
+    without_page = request.GET.copy()
+    without_page.pop("page", None)
+    context: dict[str, Any] = {
+        "filter": f, "policies": page.object_list, "page": page, "query_without_page": without_page.urlencode(),
+        "counts": services.health_counts(), "health_choices": Policy.Health.choices,
+        "selected_health": request.GET.getlist("health")}
     if request.htmx:
         return render(request, "replication/htmx/policy_rows.html", context)
+    context.update(_collect_states())
     context["graph"] = topology.build()
-    context["attention"] = list(conditions.replication_conditions(now()))
+    severity = {"critical": 0, "warning": 1, "info": 2}
+    attention = sorted(conditions.replication_conditions(now()), key=lambda o: severity.get(o.severity, 3))
+    context["attention"], context["attention_total"] = attention[:ATTENTION_SHOWN], len(attention)
     return render(request, "replication/policy_list.html", context)
+
+
+STATES_SHOWN = 50
+
+
+def _collect_states() -> dict[str, Any]:
+    """The last collection per instance, failed ones first, at most STATES_SHOWN rows (a row per instance of a
+    large fleet made most of the page), with the counts of all of them; the full list is in the API."""
+    states = CollectState.objects.select_related("instance").defer(*hagroups.deferred("instance"))
+    ok = Q(last_error="")
+    shown = list(states.annotate(ok=Case(When(ok, then=1), default=0)).order_by("ok", "instance__name")
+                 [:STATES_SHOWN])
+    counts = CollectState.objects.aggregate(total=Count("pk"), failed=Count("pk", filter=~ok))
+    return {"states": shown, "states_total": counts["total"], "states_failed": counts["failed"]}
 
 
 @role_required(VIEWER)
@@ -126,7 +162,7 @@ def execution_stop(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @role_required(VIEWER)
 def pair_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """HA groups in mode two-way replication, with what harborops set up and the last consistency check."""
-    groups = HAGroup.objects.prefetch_related("instances")
+    groups = HAGroup.objects.prefetch_related(Prefetch("instances", queryset=hagroups.light_instances()))
     pairs_by_group = {p.group_id: p for p in HAPair.objects.all()}
     rows = [(g, pairs_by_group.get(g.pk)) for g in groups]
     return render(request, "replication/pair_list.html", {"rows": rows})
@@ -135,17 +171,19 @@ def pair_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @role_required(VIEWER)
 def pair_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     group = get_object_or_404(HAGroup, pk=pk)
-    pair = HAPair.objects.filter(group=group).prefetch_related("sides__instance").first()
+    data = hagroups.load([group])
+    pair = data.pairs.get(group.pk)
     two_way = group.mode == HAGroup.Mode.TWO_WAY_REPLICATION
     try:
-        members, problem = pairs.members(group), ""
+        members, problem = pairs.members(group, data.all_members(group)), ""
     except pairs.PairError as exc:
-        members, problem = list(group.instances.all()), str(exc) if two_way else ""
+        members, problem = data.all_members(group), str(exc) if two_way else ""
     live = request.GET.get("live") == "1"
     return render(request, "replication/pair_detail.html", {
         "group": group, "pair": pair, "members": members, "problem": problem,
-        "loop_risks": pairs.loop_risks(group), "checks": pairchecks.checks(group, live=live), "live": live,
-        "attention": conditions.for_group(group, now()), "can_rotate": rotate.rotatable(pair), "two_way": two_way})
+        "loop_risks": pairs.loop_risks(group, data), "checks": pairchecks.checks(group, live=live, data=data),
+        "live": live, "attention": conditions.for_group(group, now(), data), "can_rotate": rotate.rotatable(pair),
+        "two_way": two_way})
 
 
 def _pair_action(request: AuthenticatedHttpRequest, pk: int, start: Any) -> HttpResponse:

@@ -23,13 +23,19 @@ from harborops.installs.models import Install, InstallTarget
 from harborops.ssh import client
 from harborops.ssh.client import command, script
 
+# What a list of targets never shows: secrets (decrypted for each row loaded, core/fields.py) and large columns.
+LISTING_DEFERRED = ("instance__password", "instance__ca_bundle", "instance__notes", "instance__statistics",
+                    "install__tls_private_key", "install__admin_password", "install__db_password",
+                    "host__private_key", "host__key_passphrase")
 INTERNAL_TLS_DEFAULT_DIR = "/etc/harbor/tls/internal"  # make/harbor.yml.tmpl internal_tls.dir
 
 
-def managed_targets() -> list[InstallTarget]:
-    """Every host of every finished install (what the file observation and rotation work on)."""
-    return list(InstallTarget.objects.filter(install__status=Install.Status.SUCCEEDED)
-                .select_related("install", "host", "instance").order_by("install__name", "position", "pk"))
+def managed_targets(*, listing: bool = False) -> list[InstallTarget]:
+    """Every host of every finished install (what the file observation and rotation work on). ``listing``: for
+    a page, without the secret columns (each is decrypted on load: five per target) nor the large ones."""
+    qs = InstallTarget.objects.filter(install__status=Install.Status.SUCCEEDED).select_related(
+        "install", "host", "instance__ha_group")
+    return list((qs.defer(*LISTING_DEFERRED) if listing else qs).order_by("install__name", "position", "pk"))
 
 
 def members(instance: Instance) -> list[InstallTarget]:
