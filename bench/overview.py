@@ -79,6 +79,32 @@ def setup_django(url: str, data_dir: str) -> None:
     call_command("migrate", verbosity=0)
 
 
+def instance_row(n: int, rng: random.Random, at: Any, *, url: str) -> Any:
+    """Instance number ``n`` with the state a sweep leaves (85 % up, 7 % degraded, 5 % down, 3 % unknown)."""
+    import datetime as dt
+
+    from harborops.fleet.models import Instance
+
+    roll = rng.random()
+    status = "up" if roll < 0.85 else "degraded" if roll < 0.92 else "down" if roll < 0.97 else "unknown"
+    answered = status in ("up", "degraded")
+    total = 500 * 1024**3
+    return Instance(
+        name=f"harbor-{n:05d}", url=url, username="admin",
+        password="bench",  # noqa: S106 - a throwaway database
+        labels={"env": ENVS[n % 3], "region": REGIONS[(n // 3) % 3], "team": TEAMS[n % 4]},
+        status=status, status_since=at - dt.timedelta(hours=rng.randint(1, 500)),
+        last_seen_at=at - dt.timedelta(seconds=rng.randint(1, 60) if answered else rng.randint(3600, 90000)),
+        last_swept_at=at - dt.timedelta(seconds=rng.randint(1, 60)),
+        version=VERSIONS[n % len(VERSIONS)] if status != "unknown" else "",
+        latency_ms=rng.randint(20, 400) if answered else None,
+        storage_total=total if answered else None, storage_free=rng.randint(0, total) if answered else None,
+        unhealthy_components=["trivy"] if status == "degraded" else [],
+        statistics={"total_project_count": rng.randint(1, 300), "total_repo_count": rng.randint(1, 5000)},
+        error_kind="timeout" if status == "down" else "",
+        error_message="no answer in time" if status == "down" else "")
+
+
 def add_instances(start: int, stop: int, snapshots: int, rng: random.Random) -> None:
     """Instances start+1..stop with the state a sweep leaves, and ``snapshots`` snapshots each."""
     from django.db import connection
@@ -87,26 +113,7 @@ def add_instances(start: int, stop: int, snapshots: int, rng: random.Random) -> 
     from harborops.fleet.models import HAGroup, HealthSnapshot, Instance
 
     at = now()
-    rows = []
-    for n in range(start + 1, stop + 1):
-        roll = rng.random()
-        status = "up" if roll < 0.85 else "degraded" if roll < 0.92 else "down" if roll < 0.97 else "unknown"
-        answered = status in ("up", "degraded")
-        total = 500 * 1024**3
-        rows.append(Instance(
-            name=f"harbor-{n:05d}", url=f"https://harbor-{n}.example.test", username="admin",
-            password="bench",  # noqa: S106 - a throwaway database
-            labels={"env": ENVS[n % 3], "region": REGIONS[(n // 3) % 3], "team": TEAMS[n % 4]},
-            status=status, status_since=at - dt.timedelta(hours=rng.randint(1, 500)),
-            last_seen_at=at - dt.timedelta(seconds=rng.randint(1, 60) if answered else rng.randint(3600, 90000)),
-            last_swept_at=at - dt.timedelta(seconds=rng.randint(1, 60)),
-            version=VERSIONS[n % len(VERSIONS)] if status != "unknown" else "",
-            latency_ms=rng.randint(20, 400) if answered else None,
-            storage_total=total if answered else None, storage_free=rng.randint(0, total) if answered else None,
-            unhealthy_components=["trivy"] if status == "degraded" else [],
-            statistics={"total_project_count": rng.randint(1, 300), "total_repo_count": rng.randint(1, 5000)},
-            error_kind="timeout" if status == "down" else "",
-            error_message="no answer in time" if status == "down" else ""))
+    rows = [instance_row(n, rng, at, url=f"https://harbor-{n}.example.test") for n in range(start + 1, stop + 1)]
     created = Instance.objects.bulk_create(rows, batch_size=500)
     # An HA pair every 50 instances.
     for k in range(0, len(created) - 1, 50):

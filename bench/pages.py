@@ -60,7 +60,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.overview import _normalise, create_database, drop_database, setup_django  # noqa: E402
+from bench.overview import ENVS, _normalise, create_database, drop_database, instance_row, setup_django  # noqa: E402
 
 GOAL_P95_MS = 150.0
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -85,8 +85,6 @@ SIZES = {
     "tinier": Size(2, 3, 100, 4, (2, 3), 20, 2, 2),
 }
 
-VERSIONS = ("v2.15.0-a1b2c3d4", "v2.14.1-0f1e2d3c", "v2.13.2-9a8b7c6d", "v2.11.0-11223344", "v2.8.4-55667788")
-ENVS, REGIONS, TEAMS = ("prod", "staging", "dev"), ("eu-west", "us-east", "ap-south"), ("core", "data", "web", "ml")
 FIRST = ("anna", "ben", "chen", "dana", "emil", "fatima", "gus", "hana", "ivan", "jo", "kai", "lena", "mo", "nils",
          "olga", "priya", "quinn", "rui", "sara", "tom", "uma", "vik", "wen", "yusuf", "zoe")
 LAST = ("berg", "costa", "diaz", "eriksen", "fischer", "garcia", "huang", "ito", "jensen", "kowalski", "larsen",
@@ -254,26 +252,8 @@ def _ts(t: dt.datetime) -> str:
 def seed_instances(size: Size, rng: random.Random, at: dt.datetime) -> list[Any]:
     from harborops.fleet.models import HAGroup, Instance
 
-    rows = []
-    for n in range(1, size.instances + 1):
-        roll = rng.random()
-        status = "up" if roll < 0.85 else "degraded" if roll < 0.92 else "down" if roll < 0.97 else "unknown"
-        answered = status in ("up", "degraded")
-        total = 500 * 1024**3
-        rows.append(Instance(
-            name=f"harbor-{n:05d}", url=f"http://127.0.0.1:9/h/{n}", username="admin",
-            password="bench",  # noqa: S106 - a throwaway database; port 9 refuses: nothing is ever reached
-            labels={"env": ENVS[n % 3], "region": REGIONS[(n // 3) % 3], "team": TEAMS[n % 4]},
-            status=status, status_since=at - dt.timedelta(hours=rng.randint(1, 500)),
-            last_seen_at=at - dt.timedelta(seconds=rng.randint(1, 60) if answered else rng.randint(3600, 90000)),
-            last_swept_at=at - dt.timedelta(seconds=rng.randint(1, 60)),
-            version=VERSIONS[n % len(VERSIONS)] if status != "unknown" else "",
-            latency_ms=rng.randint(20, 400) if answered else None,
-            storage_total=total if answered else None, storage_free=rng.randint(0, total) if answered else None,
-            unhealthy_components=["trivy"] if status == "degraded" else [],
-            statistics={"total_project_count": rng.randint(1, 300), "total_repo_count": rng.randint(1, 5000)},
-            error_kind="timeout" if status == "down" else "",
-            error_message="no answer in time" if status == "down" else ""))
+    # port 9 refuses: nothing is ever reached
+    rows = [instance_row(n, rng, at, url=f"http://127.0.0.1:9/h/{n}") for n in range(1, size.instances + 1)]
     created = Instance.objects.bulk_create(rows, batch_size=500)
     for k in range(0, len(created) - 1, 50):  # an HA pair every 50 instances
         group = HAGroup.objects.create(name=f"ha-{created[k].name}", hostname=f"{created[k].name}.example.test",
