@@ -29,6 +29,14 @@ def pre_fork(server: Any, worker: Any) -> None:
         gc.freeze()
 
 
+def post_worker_init(worker: Any) -> None:
+    # The app (Django, every app's modules) lives as long as the worker: freeze it, so a full collection
+    # scans only what requests allocate. Unfrozen, a full pass over ~500,000 objects took ~120 ms and landed
+    # inside one request in ten to twenty (issue 15, docs/benchmarks.md "Every page at 1,000 instances").
+    gc.collect()
+    gc.freeze()
+
+
 def child_exit(server: Any, worker: Any) -> None:
     # prometheus-client multiprocess mode: drop a dead worker's live gauges.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from harborops.access.models import TeamMapping, project_name_validator
+from harborops.core.widgets import LongCheckboxSelectMultiple
 from harborops.fleet.models import Instance
 
 
@@ -13,7 +14,8 @@ class TargetsMixin(forms.Form):
                                 widget=forms.RadioSelect)
     target_label = forms.CharField(required=False, help_text="key=value, e.g. env=prod")
     instances = forms.ModelMultipleChoiceField(queryset=Instance.objects.order_by("name").defer("password"),
-                                               required=False, widget=forms.CheckboxSelectMultiple)
+                                               required=False,
+                                               widget=LongCheckboxSelectMultiple(inline=True))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

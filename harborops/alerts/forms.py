@@ -8,6 +8,7 @@ from django.utils.timezone import now
 
 from harborops.alerts.models import SEVERITY_CHOICES, Channel, Route
 from harborops.core.forms import SecretField
+from harborops.core.widgets import LongSelect
 from harborops.fleet.models import Instance
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -36,7 +37,8 @@ class AckForm(forms.Form):
 
 class SilenceForm(forms.Form):
     condition = forms.CharField(required=False, max_length=100, help_text="a condition key or glob (fleet.*)")
-    instance = forms.ModelChoiceField(Instance.objects.order_by("name").defer("password"), required=False)
+    instance = forms.ModelChoiceField(Instance.objects.order_by("name").defer("password"), required=False,
+                                      widget=LongSelect)
     labels_text = forms.CharField(label="Labels", required=False, help_text="key=value pairs, comma-separated")
     starts_at = forms.DateTimeField(required=False, widget=DATETIME, help_text="blank = now")
     ends_at = forms.DateTimeField(required=False, widget=DATETIME, help_text="or give a duration")

@@ -7,6 +7,7 @@ from django import forms
 
 from harborops.core import crypto
 from harborops.core.forms import SecretField
+from harborops.core.widgets import LongCheckboxSelectMultiple
 from harborops.fleet.models import HAGroup, Instance
 from harborops.fleet.services import inventory
 
@@ -88,7 +89,7 @@ class ConnectionTestForm(forms.Form):
 
 class HAGroupForm(forms.ModelForm):
     members = forms.ModelMultipleChoiceField(
-        queryset=Instance.objects.order_by("name").defer("password"), widget=forms.CheckboxSelectMultiple,
+        queryset=Instance.objects.order_by("name").defer("password"), widget=LongCheckboxSelectMultiple,
         help_text="Two or more instances that serve the hostname; an instance belongs to one group at most.")
 
     class Meta:

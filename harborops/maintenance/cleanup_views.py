@@ -19,6 +19,7 @@ from harborops.core.actor import Actor
 from harborops.core.http import AuthenticatedHttpRequest
 from harborops.core.permissions import role_required
 from harborops.core.roles import OPERATOR, VIEWER
+from harborops.core.widgets import LongCheckboxSelectMultiple
 from harborops.fleet.models import Instance
 from harborops.maintenance.charts import freed_steps, freed_trend
 from harborops.maintenance.models import CleanupItem, CleanupPlan, CleanupScan, UntaggedArtifact
@@ -37,8 +38,8 @@ def _int(raw: str | None, default: int, low: int, high: int) -> int:
 
 
 class ReferencesForm(forms.Form):
-    instances = forms.ModelMultipleChoiceField(queryset=Instance.objects.filter(enabled=True).order_by("name"),
-                                               widget=forms.CheckboxSelectMultiple)
+    instances = forms.ModelMultipleChoiceField(queryset=Instance.objects.filter(enabled=True).order_by("name")
+                                               .defer("password"), widget=LongCheckboxSelectMultiple)
     references = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "placeholder": "library/app:1.0\n"
                                  "library/app@sha256:…\nlibrary/old-repo"}),
                                  help_text="one a line: repository:tag (a tag), repository@digest (an artifact), "

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from harborops.core.widgets import LongCheckboxSelectMultiple
 from harborops.fleet.models import Instance
 from harborops.maintenance.models import GCPolicy, OfflineTarget
 
@@ -13,8 +14,9 @@ class PolicyForm(forms.ModelForm):
 
     targets = forms.ChoiceField(choices=GCPolicy.Targets.choices, initial=GCPolicy.Targets.ALL,
                                 widget=forms.RadioSelect)
-    instances = forms.ModelMultipleChoiceField(queryset=Instance.objects.order_by("name"), required=False,
-                                               widget=forms.CheckboxSelectMultiple)
+    instances = forms.ModelMultipleChoiceField(queryset=Instance.objects.order_by("name").defer("password"),
+                                               required=False,
+                                               widget=LongCheckboxSelectMultiple(inline=True))
     offline_targets = forms.ModelMultipleChoiceField(queryset=OfflineTarget.objects.order_by("name"), required=False,
                                                      widget=forms.CheckboxSelectMultiple,
                                                      label="Offline registries (over SSH)")

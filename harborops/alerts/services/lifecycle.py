@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, Count, Value, When
 
-from harborops.alerts.models import Alert, Channel, Notification, Silence
+from harborops.alerts.models import SEVERITY_RANK, Alert, Channel, Notification, Silence
 from harborops.alerts.services import payloads
 from harborops.alerts.services.routing import load_routes, targets_for
 from harborops.core.conditions import Evaluation, Occurrence, sources
@@ -145,6 +146,17 @@ def create_notification(channel: Channel, kind: str, alerts: list[Alert], at: dt
     return n
 
 
-def open_alerts_by_severity() -> list[Alert]:
-    alerts = list(Alert.objects.exclude(state=State.RESOLVED).select_related("instance", "silenced_by"))
-    return sorted(alerts, key=lambda a: (a.severity_rank, a.first_seen))
+def open_alerts_by_severity(limit: int | None = None) -> list[Alert]:
+    """Open alerts, most severe first, then oldest first; the first ``limit`` of them (all: None)."""
+    rank = Case(*(When(severity=sev, then=Value(n)) for sev, n in SEVERITY_RANK.items()), default=Value(9))
+    rows = (Alert.objects.exclude(state=State.RESOLVED).select_related("silenced_by")
+            .order_by(rank, "first_seen", "pk"))
+    return list(rows if limit is None else rows[:limit])
+
+
+def open_alert_counts() -> dict[str, int]:
+    """Open alerts per severity (every severity present, zero or not)."""
+    counts = dict.fromkeys(SEVERITY_RANK, 0)
+    counts.update(Alert.objects.exclude(state=State.RESOLVED).order_by().values_list("severity")
+                  .annotate(n=Count("id")).values_list("severity", "n"))
+    return counts
