@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from harborops.core.widgets import LongCheckboxSelectMultiple
+from harborops.core.widgets import LongCheckboxSelectMultiple, LongSelect
 from harborops.fleet.models import Instance
 from harborops.maintenance.models import GCPolicy, OfflineTarget
 
@@ -89,7 +89,13 @@ class OfflineTargetForm(forms.ModelForm):
         fields = ("name", "host", "instance", "stop_mode", "compose_dir", "compose_service", "systemd_unit",
                   "stop_command", "start_command", "gc_command", "config_path", "storage_dir", "registry_url",
                   "verify_refs", "command_timeout", "notes")
-        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2}), "instance": LongSelect}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["instance"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Instance.objects.order_by("name").defer("password")  # a 1,000-instance menu, no secrets
 
     def service_fields(self) -> dict[str, Any]:
         return {k: self.cleaned_data.get(k) for k in self.Meta.fields}

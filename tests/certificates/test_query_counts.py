@@ -11,9 +11,7 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils.timezone import now
 from rest_framework.test import APIClient
 
@@ -22,6 +20,7 @@ from harborops.core import crypto
 from harborops.fleet.models import HAGroup, Instance
 from harborops.installs.models import Install, Installer, InstallTarget
 from harborops.ssh.models import SSHHost
+from tests.support.queries import counts
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -68,17 +67,6 @@ def _clients(vera: User) -> Callable[[str], object]:
     client.force_login(vera)
     api.force_authenticate(vera)
     return lambda url: (api if url.startswith("/api/") else client).get(url)
-
-
-def counts(get: Callable[[str], object], urls: tuple[str, ...]) -> dict[str, int]:
-    out = {}
-    for url in urls:
-        get(url)  # once before: what a client reads on its first request only (its role) is not the page's
-        with CaptureQueriesContext(connection) as queries:
-            response = get(url)
-        assert getattr(response, "status_code", None) == 200, url
-        out[url] = len(queries)
-    return out
 
 
 def test_the_pages_read_as_many_queries_for_two_instances_as_for_six(vera: User) -> None:

@@ -8,9 +8,7 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from harborops.core import crypto
@@ -18,6 +16,7 @@ from harborops.fleet.models import HAGroup, Instance
 from harborops.maintenance.models import GCPolicy, InstanceGC
 from harborops.replication import hagroups, pairchecks, pairs
 from harborops.replication.models import CollectState, HAPair, PairSide, Policy
+from tests.support.queries import counts
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -61,17 +60,6 @@ def _viewer(vera: User) -> tuple[Client, APIClient]:
     client.force_login(vera)
     api.force_authenticate(vera)
     return client, api
-
-
-def counts(get: Callable[[str], object], urls: tuple[str, ...]) -> dict[str, int]:
-    out = {}
-    for url in urls:
-        get(url)  # once before: what a client reads on its first request only (its role) is not the page's
-        with CaptureQueriesContext(connection) as queries:
-            response = get(url)
-        assert getattr(response, "status_code", None) == 200, url
-        out[url] = len(queries)
-    return out
 
 
 def _get(client: Client, api: APIClient) -> Callable[[str], object]:
