@@ -32,7 +32,8 @@ from django.utils.timezone import localtime, make_aware
 from harborops.events.models import EventDay, HarborEvent, IngestState
 
 
-def _ensure_state(instance_id: int) -> None:
+def ensure_state(instance_id: int) -> None:
+    """The instance's IngestState row exists afterwards (created here unless a concurrent ingest did)."""
     if not IngestState.objects.filter(instance_id=instance_id).exists():
         try:
             with transaction.atomic():
@@ -48,12 +49,14 @@ def add_batch(instance_id: int, inserted: Sequence[tuple[datetime, str]]) -> Non
         return
     times = [t for t, _ in inserted]
     first, last = min(times), max(times)
-    _ensure_state(instance_id)
-    IngestState.objects.filter(instance_id=instance_id).update(
-        stored_events=F("stored_events") + len(inserted),
-        # Coalesce first: SQLite's MIN()/MAX() of a NULL is NULL, PostgreSQL's LEAST ignores it.
-        oldest_event_at=Least(Coalesce(F("oldest_event_at"), Value(first)), Value(first)),
-        newest_event_at=Greatest(Coalesce(F("newest_event_at"), Value(last)), Value(last)))
+    figures = {"stored_events": F("stored_events") + len(inserted),
+               # Coalesce first: SQLite's MIN()/MAX() of a NULL is NULL, PostgreSQL's LEAST ignores it.
+               "oldest_event_at": Least(Coalesce(F("oldest_event_at"), Value(first)), Value(first)),
+               "newest_event_at": Greatest(Coalesce(F("newest_event_at"), Value(last)), Value(last))}
+    # The ingest holds a lease on this row, so it exists: create it only when the update finds none.
+    if not IngestState.objects.filter(instance_id=instance_id).update(**figures):
+        ensure_state(instance_id)
+        IngestState.objects.filter(instance_id=instance_id).update(**figures)
     per_day = Counter((localtime(t).date(), op) for t, op in inserted)
     with connection.cursor() as cur:  # one upsert statement, the same SQL on PostgreSQL and SQLite
         cur.executemany(
@@ -62,9 +65,9 @@ def add_batch(instance_id: int, inserted: Sequence[tuple[datetime, str]]) -> Non
             [(instance_id, day, op, n) for (day, op), n in per_day.items()])
 
 
-def _day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = make_aware(datetime.combine(day, time.min))
-    return start, make_aware(datetime.combine(day + timedelta(days=1), time.min))
+def start_of_day(day: date) -> datetime:
+    """Midnight of ``day`` in the dashboard's time zone (where ``TruncDate`` cuts days)."""
+    return make_aware(datetime.combine(day, time.min))
 
 
 def _days_from_table(events: QuerySet[HarborEvent]) -> list[EventDay]:
@@ -77,7 +80,7 @@ def after_purge(cutoff: datetime) -> None:
     """The rollup after deleting every event before ``cutoff``: earlier days go, the cutoff's own
     (partly purged) day is counted again from what is left of it."""
     day = localtime(cutoff).date()
-    start, end = _day_bounds(day)
+    start, end = start_of_day(day), start_of_day(day + timedelta(days=1))
     with transaction.atomic():
         EventDay.objects.filter(day__lte=day).delete()
         EventDay.objects.bulk_create(_days_from_table(HarborEvent.objects.filter(op_time__gte=start,
@@ -113,7 +116,7 @@ def recount(instance_ids: Iterable[int] | None = None) -> int:
     with transaction.atomic():
         for instance_id in ids:
             a = agg.get(instance_id, {})
-            _ensure_state(instance_id)
+            ensure_state(instance_id)
             IngestState.objects.filter(instance_id=instance_id).update(
                 stored_events=a.get("n", 0), oldest_event_at=a.get("oldest"), newest_event_at=a.get("newest"))
         days = EventDay.objects.all() if everything else EventDay.objects.filter(instance_id__in=ids)

@@ -124,22 +124,13 @@ def row_values(instance: Instance, source: str, epoch: int, row: t.AuditLog, at:
 
 
 # --- the lease ----------------------------------------------------------------------------------
-def _state(instance_id: int) -> None:
-    if not IngestState.objects.filter(instance_id=instance_id).exists():
-        try:
-            with transaction.atomic():
-                IngestState.objects.create(instance_id=instance_id)
-        except IntegrityError:
-            pass  # created by a concurrent ingest
-
-
 def _lease_length(seconds: int | None) -> timedelta:
     # HARBOROPS_EVENTS_LEASE_SECONDS: how long the instance stays blocked after its ingest's worker is killed.
     return timedelta(seconds=settings.EVENTS_LEASE_SECONDS if seconds is None else seconds)
 
 
 def acquire_lease(instance_id: int, owner: str, seconds: int | None = None) -> bool:
-    _state(instance_id)
+    figures.ensure_state(instance_id)
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now()) | Q(lease_owner=owner)
     return IngestState.objects.filter(free, instance_id=instance_id).update(
         lease_owner=owner, lease_until=now() + _lease_length(seconds)) == 1

@@ -12,16 +12,17 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
 from django.db.models import CharField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils.dateparse import parse_datetime
-from django.utils.timezone import localdate, make_aware
+from django.utils.timezone import localdate
 
 from harborops.audit.models import ActionLogEntry
+from harborops.events.figures import start_of_day
 from harborops.events.models import EventDay, HarborEvent
 from harborops.fleet.models import Instance
 
@@ -226,10 +227,6 @@ ROW_FILTERS = ("user", "resource_type", "resource_prefix", "resource_contains", 
 def rollup_answers(f: EventFilter) -> bool:
     """The rollup holds whole days per instance and operation: it answers a filter of only those."""
     return not any(getattr(f, name) for name in ROW_FILTERS)
-
-
-def start_of_day(day: date) -> datetime:
-    return make_aware(datetime.combine(day, time.min))
 
 
 def _rollup_activity(f: EventFilter, first_day: date) -> list[tuple[Any, str, int]]:
